@@ -1,0 +1,143 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ReadFile reads the whole file at path through the source.
+// The returned bytes are shared with the cache and must not be modified.
+func (s *Source) ReadFile(ctx context.Context, path string) ([]byte, error) {
+	res, err := s.Read(ctx, path)
+	return res.Data, err
+}
+
+// Read reads the whole file at path through the source and reports how.
+func (s *Source) Read(ctx context.Context, path string) (Result, error) {
+	limit := s.limits.MaxBytes
+	v, res, err := s.do(ctx, path, func(hint int) (any, int, error) {
+		b, err := readFile(path, hint, limit)
+		return b, len(b), err
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	res.Data = v.([]byte)
+	return res, nil
+}
+
+// readFile reads path like os.ReadFile, without stat (files in /proc and
+// /sys report size 0) and without the runtime poller, and fails on files
+// larger than limit. hint sizes the first buffer.
+func readFile(path string, hint, limit int) ([]byte, error) {
+	fd, err := openRetry(path)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+
+	size := 4096
+	if hint >= size {
+		// The file is usually as big as last time: one read call plus the
+		// one that returns 0.
+		size = hint + hint/8 + 512
+	}
+	size = min(size, limit+1)
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > limit {
+				return nil, fmt.Errorf("%s: %w of %d bytes", path, ErrTooLarge, limit)
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			break
+		}
+		buf = buf[:len(buf)+n]
+	}
+	if len(buf) > limit {
+		return nil, fmt.Errorf("%s: %w of %d bytes", path, ErrTooLarge, limit)
+	}
+	return buf, nil
+}
+
+func openRetry(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// ReadDir lists the names in the directory at path, sorted, through the
+// source. The returned slice is shared with the cache and must not be
+// modified.
+func (s *Source) ReadDir(ctx context.Context, path string) ([]string, error) {
+	v, _, err := s.do(ctx, path, func(int) (any, int, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer f.Close()
+		names, err := f.Readdirnames(-1)
+		if err != nil {
+			return nil, 0, err
+		}
+		sort.Strings(names)
+		n := 0
+		for _, name := range names {
+			n += len(name)
+		}
+		return names, n, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]string), nil
+}
+
+// Statfs calls statfs(2) on path through the source: on a dead network
+// mount it blocks like a read does.
+func (s *Source) Statfs(ctx context.Context, path string) (unix.Statfs_t, Result, error) {
+	v, res, err := s.do(ctx, path, func(int) (any, int, error) {
+		var st unix.Statfs_t
+		for {
+			err := unix.Statfs(path, &st)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return nil, 0, &os.PathError{Op: "statfs", Path: path, Err: err}
+			}
+			return st, 0, nil
+		}
+	})
+	if err != nil {
+		return unix.Statfs_t{}, Result{}, err
+	}
+	return v.(unix.Statfs_t), res, nil
+}
+
+// threadCPU returns the user and system CPU time used so far by the calling
+// thread; the caller must be locked to its thread.
+func threadCPU() (user, system time.Duration) {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
+		return 0, 0
+	}
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+}
