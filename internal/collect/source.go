@@ -191,6 +191,10 @@ type Source struct {
 // Pattern is the source's name.
 func (s *Source) Pattern() string { return s.pattern }
 
+// CountError records a failure found after a read, such as a file that
+// could not be parsed; it is counted in mihari_source_errors_total.
+func (s *Source) CountError() { s.errors.Add(1) }
+
 // Limits returns the source's limits.
 func (s *Source) Limits() Limits { return s.limits }
 

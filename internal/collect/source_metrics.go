@@ -25,8 +25,6 @@ var (
 		"Wall-clock seconds of the latest read of the source; a read still in flight counts with its age so far.", srcLabels, nil)
 	srcInflightDesc = prometheus.NewDesc("mihari_source_inflight",
 		"Reads of the source currently outstanding (a read stuck in the kernel stays here until it returns).", srcLabels, nil)
-	srcDeadlineDesc = prometheus.NewDesc("mihari_source_deadline_seconds",
-		"How long a scrape waits for one read of the source before serving its last good value.", srcLabels, nil)
 	srcCacheDesc = prometheus.NewDesc("mihari_source_cache_bytes",
 		"Bytes of last good values kept to serve when a read is late.", nil, nil)
 )
@@ -34,7 +32,7 @@ var (
 // Describe implements prometheus.Collector for the Reader's own accounting.
 func (r *Reader) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{srcReadsDesc, srcReadSecondsDesc, srcCPUDesc, srcBytesDesc,
-		srcErrorsDesc, srcTimeoutsDesc, srcStaleDesc, srcLastReadDesc, srcInflightDesc, srcDeadlineDesc, srcCacheDesc} {
+		srcErrorsDesc, srcTimeoutsDesc, srcStaleDesc, srcLastReadDesc, srcInflightDesc, srcCacheDesc} {
 		ch <- d
 	}
 }
@@ -64,7 +62,6 @@ func (r *Reader) Collect(ch chan<- prometheus.Metric) {
 		gauge(srcStaleDesc, stale, p)
 		gauge(srcLastReadDesc, st.LastRead.Seconds(), p)
 		gauge(srcInflightDesc, float64(st.Inflight), p)
-		gauge(srcDeadlineDesc, st.TimeoutDuration.Seconds(), p)
 	}
 	gauge(srcCacheDesc, float64(r.cacheUsed.Load()))
 }

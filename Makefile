@@ -1,0 +1,58 @@
+# mihari — build, test, lint, benchmark.
+#
+#   make serve   run the agent from source (go run ./cmd/mihari serve)
+#   make test    install what the tests need, then lint and run every test
+#
+GO          ?= go
+PKG         := github.com/mihari-dev/mihari
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+REVISION    ?= $(shell git rev-parse HEAD 2>/dev/null)
+BRANCH      ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null)
+BUILD_DATE  ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 3s
+# Privileged tests (FUSE, eBPF, perf) need root; in CI they must never skip.
+TESTFLAGS   ?= -race -timeout 15m
+
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
+	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(USER)@$(shell hostname) \
+	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+
+.PHONY: all build serve test test-deps lint unit fuzz bench generate clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mihari ./cmd/mihari
+
+serve:
+	$(GO) run ./cmd/mihari serve
+
+# test is what CI runs (.ci/run): dependencies, lint, every test, fuzzing.
+test: test-deps lint unit fuzz
+
+test-deps:
+	./scripts/test-deps.sh
+
+lint:
+	@out=$$(gofmt -l cmd internal test bench 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test $(TESTFLAGS) ./...
+
+# Every Fuzz target, for FUZZTIME each: parsers must not crash on any input.
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	./bench/scrape.sh
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin dist

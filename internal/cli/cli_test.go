@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func fixture(t *testing.T, tree string) []string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "testdata", "hosts", tree)
+	return []string{
+		"--path.procfs=" + filepath.Join(dir, "proc"),
+		"--path.sysfs=" + filepath.Join(dir, "sys"),
+		"--path.udev.data=" + filepath.Join(dir, "udev"),
+		"--path.rootfs=" + t.TempDir(),
+	}
+}
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Main(args, IO{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--no-such-flag"}, "mihari serve: unknown flag: --no-such-flag\nRun 'mihari serve --help' for usage.\n"},
+		{[]string{"bogus"}, `mihari: unknown command "bogus" for "mihari"` + "\nRun 'mihari --help' for usage.\n"},
+		{[]string{"metrics", "--path.procfs=/no/such/dir"}, "mihari metrics: --path.procfs \"/no/such/dir\": no such file or directory\nRun 'mihari metrics --help' for usage.\n"},
+		{[]string{"metrics", "--log.level=loud"}, "mihari metrics: --log.level \"loud\": want debug, info, warn or error\nRun 'mihari metrics --help' for usage.\n"},
+		{[]string{"metrics", "--source.timeout.override=nonsense"}, "want PATTERN=DURATION"},
+		{[]string{"metrics", "--collector.vmstat.fields=("}, "--collector.vmstat.fields \"(\""},
+		{[]string{"metrics", "--collector.cpu", "--no-collector.cpu"}, "both --collector.cpu and --no-collector.cpu given"},
+		{[]string{"metrics", "--collector.netdev.device-exclude=a", "--collector.netdev.device-include=b"}, "mutually exclusive"},
+	} {
+		code, _, stderr := run(tc.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, code)
+		}
+		if !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: stderr %q, want it to contain %q", tc.args, stderr, tc.want)
+		}
+	}
+}
+
+func TestServePortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	code, _, stderr := run(append([]string{"serve", "--web.listen-address=" + l.Addr().String(), "--log.level=error"}, fixture(t, "vm")...)...)
+	want := "mihari serve: cannot listen on " + l.Addr().String() + ": address already in use; is another mihari running? pick another with --web.listen-address\n"
+	if code != 1 || stderr != want {
+		t.Fatalf("exit %d, stderr %q; want 1 and %q", code, stderr, want)
+	}
+}
+
+func TestMetricsText(t *testing.T) {
+	code, out, stderr := run(append([]string{"metrics", "--collector.disable-defaults", "--collector.loadavg"}, fixture(t, "vm")...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"# TYPE node_load1 gauge\n",
+		`node_scrape_collector_success{collector="loadavg"} 1` + "\n",
+		`mihari_source_reads_total{source="/proc/loadavg"} 1` + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(out, `collector="cpu"`) {
+		t.Error("cpu collector ran despite --collector.disable-defaults")
+	}
+}
+
+func TestMetricsJSON(t *testing.T) {
+	code, out, stderr := run(append([]string{"metrics", "--json", "--collector.disable-defaults", "--collector.cpu"}, fixture(t, "vm")...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var fams []jsonFamily
+	if err := json.Unmarshal([]byte(out), &fams); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	byName := map[string]jsonFamily{}
+	for _, f := range fams {
+		byName[f.Name] = f
+	}
+	cpu := byName["node_cpu_seconds_total"]
+	if cpu.Type != "counter" || len(cpu.Metrics) == 0 {
+		t.Fatalf("node_cpu_seconds_total: %+v", cpu)
+	}
+	m := cpu.Metrics[0]
+	if m.Labels["cpu"] == "" || m.Labels["mode"] == "" {
+		t.Errorf("labels %v, want cpu and mode", m.Labels)
+	}
+	if _, ok := m.Value.(float64); !ok {
+		t.Errorf("value %#v is not a number", m.Value)
+	}
+	if gc := byName["go_gc_duration_seconds"]; gc.Type != "summary" || gc.Metrics[0].Count == nil || len(gc.Metrics[0].Quantiles) == 0 {
+		t.Errorf("go_gc_duration_seconds: %+v", gc)
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	code, out, _ := run("version", "--json")
+	var v map[string]string
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v["version"] == "" || v["goVersion"] == "" {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for shell, want := range map[string]string{
+		"bash": "__start_mihari",
+		"zsh":  "#compdef mihari",
+		"fish": "complete -c mihari",
+	} {
+		code, out, stderr := run("completion", shell)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("completion %s: exit %d, %s, output lacks %q", shell, code, stderr, want)
+		}
+	}
+}
+
+// Every command teaches by example.
+func TestHelpHasExamples(t *testing.T) {
+	for _, cmd := range [][]string{{}, {"serve"}, {"metrics"}, {"version"}} {
+		code, out, _ := run(append(cmd, "--help")...)
+		if code != 0 || !strings.Contains(out, "Examples:") {
+			t.Errorf("mihari %v --help: exit %d, no Examples section", cmd, code)
+		}
+	}
+	_, out, _ := run("serve", "--help")
+	for _, flag := range []string{"--collector.cpu", "--path.procfs", "--source.timeout", "--web.config.file", "--web.listen-address", "--log.format"} {
+		if !strings.Contains(out, flag) {
+			t.Errorf("serve --help does not mention %s", flag)
+		}
+	}
+}

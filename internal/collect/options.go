@@ -1,0 +1,178 @@
+package collect
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Options are the command-line settings shared by every command that
+// collects: which collectors run, where the host's files are, and the
+// limits of the source layer.
+type Options struct {
+	Paths           Paths
+	DisableDefaults bool
+	Timeout         time.Duration
+	TimeoutOverride []string
+	MaxBytes        int
+	CacheBytes      int64
+
+	fs        *pflag.FlagSet
+	enabled   map[string]*bool
+	disabled  map[string]*bool
+	factories map[string]Factory
+}
+
+// AddFlags registers the options, and every registered collector's
+// --collector.<name>, --no-collector.<name> and own flags, on fs.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	o.fs = fs
+	o.Paths = DefaultPaths()
+	fs.StringVar(&o.Paths.Procfs, "path.procfs", o.Paths.Procfs, "procfs mountpoint")
+	fs.StringVar(&o.Paths.Sysfs, "path.sysfs", o.Paths.Sysfs, "sysfs mountpoint")
+	fs.StringVar(&o.Paths.Rootfs, "path.rootfs", o.Paths.Rootfs, "rootfs mountpoint: mount points are statfs'd under it and reported without it")
+	fs.StringVar(&o.Paths.UdevData, "path.udev.data", o.Paths.UdevData, "udev database directory (disk models, serials, filesystems)")
+
+	fs.DurationVar(&o.Timeout, "source.timeout", DefaultTimeout,
+		"how long a scrape waits for one file before serving its last good value (marked stale in mihari_source_stale)")
+	fs.StringArrayVar(&o.TimeoutOverride, "source.timeout.override", nil,
+		"`PATTERN=DURATION` deadline for the sources matching PATTERN (a source name as in mihari_source_*, or a glob over them); repeatable")
+	fs.IntVar(&o.MaxBytes, "source.max-bytes", DefaultMaxBytes, "largest file mihari reads; larger ones are errors")
+	fs.Int64Var(&o.CacheBytes, "source.cache-bytes", DefaultCacheBytes,
+		"memory for last good values, served when a read is late; 0 = default, -1 = unlimited")
+
+	fs.BoolVar(&o.DisableDefaults, "collector.disable-defaults", false,
+		"run only the collectors enabled explicitly with --collector.<name>")
+	o.enabled = map[string]*bool{}
+	o.disabled = map[string]*bool{}
+	o.factories = map[string]Factory{}
+	for _, s := range Specs() {
+		state := "enabled"
+		if !s.Default {
+			state = "disabled"
+		}
+		o.enabled[s.Name] = fs.Bool("collector."+s.Name, s.Default,
+			fmt.Sprintf("%s (%s by default; --no-collector.%s disables)", s.Help, state, s.Name))
+		o.disabled[s.Name] = fs.Bool("no-collector."+s.Name, false, "disable the "+s.Name+" collector")
+		_ = fs.MarkHidden("no-collector." + s.Name)
+		if s.Setup != nil {
+			o.factories[s.Name] = s.Setup(fs)
+		}
+	}
+}
+
+// Enabled returns the names of the collectors selected by the flags.
+func (o *Options) Enabled() ([]string, error) {
+	var names []string
+	for _, s := range Specs() {
+		on := s.Default && !o.DisableDefaults
+		setOn := o.fs.Changed("collector." + s.Name)
+		setOff := o.fs.Changed("no-collector."+s.Name) && *o.disabled[s.Name]
+		if setOn && setOff && *o.enabled[s.Name] {
+			return nil, fmt.Errorf("both --collector.%s and --no-collector.%s given; keep one", s.Name, s.Name)
+		}
+		if setOn {
+			on = *o.enabled[s.Name]
+		}
+		if setOff {
+			on = false
+		}
+		if on {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
+
+// CheckPaths verifies that the roots are directories mihari can read, so a
+// typo fails at start with one clear line instead of at every scrape.
+func (o *Options) CheckPaths() error {
+	for _, p := range []struct{ flag, dir string }{
+		{"path.procfs", o.Paths.Procfs},
+		{"path.sysfs", o.Paths.Sysfs},
+		{"path.rootfs", o.Paths.Rootfs},
+	} {
+		f, err := os.Open(p.dir)
+		if err == nil {
+			var st os.FileInfo
+			st, err = f.Stat()
+			if err == nil && !st.IsDir() {
+				err = errors.New("not a directory")
+			}
+			f.Close()
+		}
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("--%s %q: %w", p.flag, p.dir, err)
+		}
+	}
+	return nil
+}
+
+// Reader builds the source layer from the options.
+func (o *Options) Reader(log *slog.Logger) (*Reader, error) {
+	overrides := map[string]time.Duration{}
+	for _, ov := range o.TimeoutOverride {
+		pat, dur, ok := strings.Cut(ov, "=")
+		if !ok {
+			return nil, fmt.Errorf("--source.timeout.override %q: want PATTERN=DURATION, e.g. '/proc/[[]pid]/*=200ms'", ov)
+		}
+		if _, err := path.Match(pat, ""); err != nil {
+			return nil, fmt.Errorf("--source.timeout.override %q: bad pattern: %w", ov, err)
+		}
+		d, err := time.ParseDuration(dur)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("--source.timeout.override %q: want a positive duration such as 200ms", ov)
+		}
+		overrides[pat] = d
+	}
+	if o.Timeout <= 0 {
+		return nil, fmt.Errorf("--source.timeout %v: want a positive duration such as 1s", o.Timeout)
+	}
+	if o.MaxBytes <= 0 {
+		return nil, fmt.Errorf("--source.max-bytes %d: want a positive size", o.MaxBytes)
+	}
+	return NewReader(Config{
+		Defaults:         Limits{Timeout: o.Timeout, MaxBytes: o.MaxBytes},
+		TimeoutOverrides: overrides,
+		CacheBytes:       o.CacheBytes,
+		Logger:           log,
+	}), nil
+}
+
+// Build checks the options and builds the selected collectors.
+func (o *Options) Build(log *slog.Logger) (*Node, *Reader, error) {
+	if err := o.CheckPaths(); err != nil {
+		return nil, nil, err
+	}
+	names, err := o.Enabled()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := o.Reader(log.With("component", "source"))
+	if err != nil {
+		return nil, nil, err
+	}
+	cs := map[string]Collector{}
+	for _, name := range names {
+		f := o.factories[name]
+		if f == nil {
+			continue
+		}
+		c, err := f(Env{Paths: o.Paths, Reader: r, Logger: log.With("collector", name)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("collector %s: %w", name, err)
+		}
+		cs[name] = c
+	}
+	return NewNode(cs, log), r, nil
+}

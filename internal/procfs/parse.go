@@ -1,0 +1,197 @@
+package procfs
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// text is what the scanning helpers below work on: a file's bytes, or, for
+// the parsers that return strings, the file converted once to a string.
+// Working on that one string makes every name a parser returns a substring
+// of it, so a file costs one string allocation instead of one per line.
+type text interface{ ~string | ~[]byte }
+
+// indexByte is strings.IndexByte or bytes.IndexByte, whichever fits s: both
+// are vectorised, which a generic loop is not, and the type switch costs a
+// few nanoseconds without allocating.
+func indexByte[T text](s T, c byte) int {
+	switch v := any(s).(type) {
+	case string:
+		return strings.IndexByte(v, c)
+	case []byte:
+		return bytes.IndexByte(v, c)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// nextLine returns the first line of s without its '\n', and the rest of s
+// after it.
+func nextLine[T text](s T) (line, rest T) {
+	if i := indexByte(s, '\n'); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, s[len(s):]
+}
+
+// isBlank reports whether c separates fields. The kernel writes spaces and
+// the odd tab; '\r' is accepted so that a fixture edited on another system
+// still parses.
+func isBlank(c byte) bool {
+	// The first test settles every printable byte, nearly all of a file,
+	// in one comparison.
+	return c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f')
+}
+
+// nextField skips the blanks at the start of s and returns the field that
+// follows and the rest of s after it; field is empty when s holds only
+// blanks. Unlike bytes.Fields it allocates no slice of fields.
+func nextField[T text](s T) (field, rest T) {
+	i := 0
+	for i < len(s) && isBlank(s[i]) {
+		i++
+	}
+	j := i
+	for j < len(s) && !isBlank(s[j]) {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+// isBlankLine reports whether line holds nothing but blanks.
+func isBlankLine[T text](line T) bool {
+	f, _ := nextField(line)
+	return len(f) == 0
+}
+
+// parseUint parses s as a decimal number of at most bitSize bits, as
+// strconv.ParseUint(s, 10, bitSize) does. Plain digits, nearly every number
+// of /proc, take a loop of a few instructions a digit; anything else goes to
+// strconv, which also makes the error.
+func parseUint[T text](s T, bitSize int) (uint64, error) {
+	if v, ok := parseDigits(s); ok && (bitSize >= 64 || v < 1<<bitSize) {
+		return v, nil
+	}
+	return strconv.ParseUint(string(s), 10, bitSize)
+}
+
+// nextUint is nextField followed by parseUint(field, 64), in one pass over
+// the digits instead of two: the counters of diskstats, net/dev and stat
+// are most of what those parsers do. field is empty, and err nil, when s
+// holds only blanks.
+func nextUint[T text](s T) (v uint64, field, rest T, err error) {
+	i := 0
+	for i < len(s) && isBlank(s[i]) {
+		i++
+	}
+	j := i
+	for ; j < len(s); j++ {
+		d := s[j] - '0'
+		if d > 9 {
+			break
+		}
+		v = v*10 + uint64(d)
+	}
+	if n := j - i; n > 0 && n <= 19 && (j == len(s) || isBlank(s[j])) {
+		return v, s[i:j], s[j:], nil
+	}
+	// Not plain digits, or too many of them to have skipped the overflow
+	// check: find the field's end and let parseUint decide.
+	for j < len(s) && !isBlank(s[j]) {
+		j++
+	}
+	field, rest = s[i:j], s[j:]
+	if len(field) == 0 {
+		return 0, field, rest, nil
+	}
+	v, err = parseUint(field, 64)
+	return v, field, rest, err
+}
+
+// parseDigits parses s if it is 1 to 19 decimal digits, which cannot
+// overflow a uint64.
+func parseDigits[T text](s T) (uint64, bool) {
+	if len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	return v, true
+}
+
+// parseFloat parses s as strconv.ParseFloat(s, 64) does. Most values in
+// /proc are integers written as such; up to 15 digits they convert to a
+// float64 exactly, so the shortcut gives ParseFloat's result bit for bit.
+func parseFloat[T text](s T) (float64, error) {
+	if len(s) <= 15 {
+		if v, ok := parseDigits(s); ok {
+			return float64(v), nil
+		}
+	}
+	return strconv.ParseFloat(string(s), 64)
+}
+
+// maxQuoted caps the input quoted in an error: a malformed line can be a
+// whole file without a newline, and an error is not the place to copy it.
+const maxQuoted = 80
+
+// quote returns s quoted for an error message, cut to maxQuoted bytes.
+func quote[T text](s T) string {
+	if len(s) > maxQuoted {
+		return strconv.Quote(string(s[:maxQuoted])) + "..."
+	}
+	return strconv.Quote(string(s))
+}
+
+// lineError says which line of a file is malformed and why.
+func lineError[T text](n int, line T, err error) error {
+	return fmt.Errorf("line %d %s: %w", n, quote(line), err)
+}
+
+// badLines collects the malformed lines of a lenient parser. It keeps the
+// first error and counts the others, so that the error of a file of
+// garbage is one line long, not one line per line of the file.
+type badLines struct {
+	first error
+	n     int
+}
+
+// add records that line number n, line, is malformed because of err.
+func (b *badLines) add(n int, line string, err error) {
+	if b.n == 0 {
+		b.first = lineError(n, line, err)
+	}
+	b.n++
+}
+
+// err returns nil when no line was malformed, else an error that wraps the
+// first line's error and counts the rest.
+func (b *badLines) err() error {
+	switch b.n {
+	case 0:
+		return nil
+	case 1:
+		return b.first
+	}
+	return fmt.Errorf("%d malformed lines, the first: %w", b.n, b.first)
+}
+
+// maxRecords bounds the records a lenient parser can find in s, to size its
+// result once: at most one a line, and none in a line shorter than minLen
+// bytes. The second bound keeps a file of empty lines from making a parser
+// allocate many times the file's size.
+func maxRecords(s string, minLen int) int {
+	return min(strings.Count(s, "\n")+1, len(s)/(minLen+1)+1)
+}

@@ -1,0 +1,111 @@
+package procfs
+
+import (
+	"math"
+	"strconv"
+	"testing"
+)
+
+func TestParseUintMatchesStrconv(t *testing.T) {
+	for _, s := range []string{
+		"", "0", "7", "007", "18446744073709551615", "18446744073709551616",
+		"9999999999999999999", "99999999999999999999", "4294967295", "4294967296",
+		"-1", "+1", "1_000", "0x10", " 1", "1 ", "١",
+	} {
+		for _, bits := range []int{31, 32, 64} {
+			checkParseUint(t, s, bits)
+		}
+	}
+}
+
+func TestParseFloatMatchesStrconv(t *testing.T) {
+	for _, s := range []string{
+		"", "0", "0.20", "24684084", "999999999999999", "9999999999999999",
+		"18446744073709551615", "1e3", "NaN", "-Inf", "0x1p-2", "1_000", "-0",
+	} {
+		checkParseFloat(t, s)
+	}
+}
+
+// checkParseUint checks that parseUint of s, as a string and as bytes,
+// returns what strconv.ParseUint does.
+func checkParseUint(t *testing.T, s string, bits int) {
+	t.Helper()
+	want, wantErr := strconv.ParseUint(s, 10, bits)
+	haveS, errS := parseUint(s, bits)
+	haveB, errB := parseUint([]byte(s), bits)
+	if haveS != want || errString(errS) != errString(wantErr) {
+		t.Errorf("parseUint(%q, %d) = %d, %v; strconv says %d, %v", s, bits, haveS, errS, want, wantErr)
+	}
+	if haveB != want || errString(errB) != errString(wantErr) {
+		t.Errorf("parseUint([]byte(%q), %d) = %d, %v; strconv says %d, %v", s, bits, haveB, errB, want, wantErr)
+	}
+}
+
+// checkParseFloat checks that parseFloat of s, as a string and as bytes,
+// returns what strconv.ParseFloat does, bit for bit.
+func checkParseFloat(t *testing.T, s string) {
+	t.Helper()
+	want, wantErr := strconv.ParseFloat(s, 64)
+	haveS, errS := parseFloat(s)
+	haveB, errB := parseFloat([]byte(s))
+	same := func(v float64, err error) bool {
+		return math.Float64bits(v) == math.Float64bits(want) && errString(err) == errString(wantErr)
+	}
+	if !same(haveS, errS) {
+		t.Errorf("parseFloat(%q) = %v, %v; strconv says %v, %v", s, haveS, errS, want, wantErr)
+	}
+	if !same(haveB, errB) {
+		t.Errorf("parseFloat([]byte(%q)) = %v, %v; strconv says %v, %v", s, haveB, errB, want, wantErr)
+	}
+}
+
+// FuzzNumbers checks the shortcuts of parseUint and parseFloat against
+// strconv, which every parser's numbers go through.
+func FuzzNumbers(f *testing.F) {
+	for _, s := range []string{"0", "18446744073709551615", "18446744073709551616", "999999999999999", "1e3", "-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, bits := range []int{31, 32, 64} {
+			checkParseUint(t, s, bits)
+		}
+		checkParseFloat(t, s)
+	})
+}
+
+func TestNextField(t *testing.T) {
+	tests := []struct{ in, field, rest string }{
+		{"", "", ""},
+		{"   ", "", ""},
+		{"a", "a", ""},
+		{" \ta b", "a", " b"},
+		{"ab\r", "ab", "\r"},
+	}
+	for _, tt := range tests {
+		field, rest := nextField(tt.in)
+		if field != tt.field || rest != tt.rest {
+			t.Errorf("nextField(%q) = %q, %q; want %q, %q", tt.in, field, rest, tt.field, tt.rest)
+		}
+	}
+}
+
+func TestMaxRecords(t *testing.T) {
+	tests := []struct {
+		in     string
+		minLen int
+		want   int
+	}{
+		{"", 3, 1},
+		{"a:0", 3, 1},
+		{"a:0\nb:1", 3, 2},
+		{"a:0\nb:1\n", 3, 3},
+		// A file of newlines cannot hold a record a line.
+		{"\n\n\n\n\n\n\n\n\n\n\n\n", 3, 4},
+	}
+	for _, tt := range tests {
+		if have := maxRecords(tt.in, tt.minLen); have != tt.want {
+			t.Errorf("maxRecords(%q, %d) = %d, want %d", tt.in, tt.minLen, have, tt.want)
+		}
+	}
+}

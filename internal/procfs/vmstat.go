@@ -1,0 +1,55 @@
+package procfs
+
+import "errors"
+
+// VmstatField is one line of /proc/vmstat, "pgfault 5718110".
+type VmstatField struct {
+	// Name is the counter's name as in the file.
+	Name string
+	// Value is the number.
+	Value float64
+}
+
+// ParseVmstat parses /proc/vmstat. It is lenient: blank lines are skipped
+// silently, a malformed line is skipped and reported in the error, and the
+// good lines are returned in file order whatever the error.
+//
+// The names are substrings of one copy of b, so keeping one keeps the
+// whole copy (a few kilobytes) alive.
+func ParseVmstat(b []byte) ([]VmstatField, error) {
+	s := string(b)
+	// The shortest line is "a 0".
+	fields := make([]VmstatField, 0, maxRecords(s, len("a 0")))
+	var bad badLines
+	for n := 1; len(s) > 0; n++ {
+		var line string
+		line, s = nextLine(s)
+		if isBlankLine(line) {
+			continue
+		}
+		f, err := parseVmstatLine(line)
+		if err != nil {
+			bad.add(n, line, err)
+			continue
+		}
+		fields = append(fields, f)
+	}
+	return fields, bad.err()
+}
+
+// parseVmstatLine parses "name value".
+func parseVmstatLine(line string) (VmstatField, error) {
+	name, rest := nextField(line)
+	num, rest := nextField(rest)
+	if num == "" {
+		return VmstatField{}, errors.New("no value")
+	}
+	if !isBlankLine(rest) {
+		return VmstatField{}, errors.New("more than two fields")
+	}
+	v, err := parseFloat(num)
+	if err != nil {
+		return VmstatField{}, err
+	}
+	return VmstatField{Name: name, Value: v}, nil
+}

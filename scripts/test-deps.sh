@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages the tests run against, only when missing.
+# The tests compare mihari with the real programs: node_exporter's metrics,
+# and so on as later parts need them.
+set -eu
+
+need=""
+check() { # command package
+	if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
+		need="$need $2"
+	fi
+}
+check /usr/bin/prometheus-node-exporter prometheus-node-exporter
+
+if [ -z "$need" ]; then
+	echo "test-deps: all present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "test-deps: missing:$need; install them as root (apt-get install$need) or the tests that need them will skip" >&2
+	[ "${CI:-}" = true ] && exit 1
+	exit 0
+fi
+echo "test-deps: installing$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >/dev/null
