@@ -23,6 +23,7 @@ type serveOptions struct {
 	configFile    string
 	metricsPath   string
 	scrapeTimeout time.Duration
+	pprof         bool
 }
 
 func newServeCmd(stdio IO, logOpts *logOptions) *cobra.Command {
@@ -63,6 +64,7 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
 	fs.StringArrayVar(&o.listen, "web.listen-address", []string{"127.0.0.1:9780"}, "address to listen on; repeatable")
 	fs.StringVar(&o.configFile, "web.config.file", "", "Prometheus web configuration file for TLS and basic auth (https://prometheus.io/docs/prometheus/latest/configuration/https/)")
 	fs.StringVar(&o.metricsPath, "web.telemetry-path", "/metrics", "path of the metrics endpoint")
+	fs.BoolVar(&o.pprof, "web.enable-pprof", false, "serve Go's profiler at /debug/pprof/ (what mihari itself spends CPU on)")
 	fs.DurationVar(&o.scrapeTimeout, "scrape.timeout", 10*time.Second, "longest a scrape may take; late files are served their last good value")
 	o.collect.AddFlags(fs)
 	return cmd
@@ -83,7 +85,7 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 		return usageError{err}
 	}
 	g := collect.NewGatherer(node, reader)
-	h, err := mweb.NewHandler(g, mweb.Options{MetricsPath: o.metricsPath, ScrapeTimeout: o.scrapeTimeout, Logger: log})
+	h, err := mweb.NewHandler(g, mweb.Options{MetricsPath: o.metricsPath, ScrapeTimeout: o.scrapeTimeout, EnablePprof: o.pprof, Logger: log})
 	if err != nil {
 		return err
 	}

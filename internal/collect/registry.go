@@ -107,6 +107,7 @@ func (n *Node) Names() []string { return n.names }
 
 // Collect runs every collector with ctx and sends their metrics to ch.
 func (n *Node) Collect(ctx context.Context, ch chan<- prometheus.Metric) {
+	ctx = WithScrape(ctx)
 	var wg sync.WaitGroup
 	for _, name := range n.names {
 		c := n.collectors[name]

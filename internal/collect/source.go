@@ -83,6 +83,7 @@ type Reader struct {
 	sources map[string]*Source
 
 	cacheUsed atomic.Int64
+	workers   workers
 }
 
 // NewReader returns a Reader with cfg; zero fields take the defaults.
@@ -103,7 +104,8 @@ func NewReader(cfg Config) *Reader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Reader{cfg: cfg, log: log, now: time.Now, sources: map[string]*Source{}}
+	return &Reader{cfg: cfg, log: log, now: time.Now, sources: map[string]*Source{},
+		workers: workers{idle: make(chan chan func(), maxIdleWorkers)}}
 }
 
 // Source returns the source named pattern, creating it on first use.
@@ -226,6 +228,7 @@ type flight struct {
 	cost        Cost
 	late        bool // a waiter gave up on it: it is accounted as a timeout
 	joined      int  // callers that shared this read instead of starting one
+	memo        *memo
 }
 
 // op performs one read. hint is the size of the previous read of the same
@@ -234,6 +237,10 @@ type op func(hint int) (val any, n int, err error)
 
 // do runs op for key under the source's rules, see Reader.
 func (s *Source) do(ctx context.Context, key string, fn op) (any, Result, error) {
+	m := memoFrom(ctx)
+	if v, res, ok := m.get(key); ok {
+		return v, res, nil
+	}
 	now := s.r.now()
 	s.mu.Lock()
 	e := s.entries[key]
@@ -260,10 +267,11 @@ func (s *Source) do(ctx context.Context, key string, fn op) (any, Result, error)
 			s.errors.Add(1)
 			return nil, Result{}, fmt.Errorf("%s: %w (%d of source %q)", key, ErrTooManyInflight, s.inflight, s.pattern)
 		}
-		f = &flight{done: make(chan struct{}), started: now, startedMono: time.Now()}
+		f = &flight{done: make(chan struct{}), started: now, startedMono: time.Now(), memo: m}
 		e.flight = f
 		s.inflight++
-		go s.run(key, e, f, fn, e.sizeHnt)
+		hint := e.sizeHnt
+		s.r.workers.do(func() { s.run(key, e, f, fn, hint) })
 		if e.slow {
 			// A retry of a slow file runs in the background; serve the
 			// last good value meanwhile rather than wait for it again.
@@ -357,6 +365,9 @@ func (s *Source) run(key string, e *entry, f *flight, fn op, hint int) {
 	now := s.r.now()
 	s.mu.Lock()
 	f.val, f.n, f.err, f.cost = val, n, err, cost
+	if err == nil {
+		f.memo.put(key, val, cost)
+	}
 	e.flight = nil
 	s.inflight--
 	if err == nil {
@@ -395,6 +406,38 @@ func (s *Source) storeLocked(e *entry, val any, n int, now time.Time, cost Cost)
 		return
 	}
 	e.have, e.last, e.lastAt, e.lastCst, e.cached = true, val, now, cost, size
+}
+
+// maxIdleWorkers bounds the goroutines kept waiting for the next read.
+const maxIdleWorkers = 8
+
+// workers runs reads on goroutines that are reused from read to read, so a
+// read does not pay for a new goroutine growing its stack. A worker stuck in
+// a hung read is simply not idle; new ones are started as needed.
+type workers struct {
+	idle chan chan func()
+}
+
+func (w *workers) do(job func()) {
+	select {
+	case jobs := <-w.idle:
+		jobs <- job
+	default:
+		go w.loop(job)
+	}
+}
+
+func (w *workers) loop(job func()) {
+	jobs := make(chan func())
+	for {
+		job()
+		select {
+		case w.idle <- jobs:
+			job = <-jobs
+		default:
+			return // enough idle workers already
+		}
+	}
 }
 
 // sweepLocked forgets files that have not been asked for in a while (a

@@ -473,3 +473,32 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Within one collection a file is read once, however many collectors ask
+// for it, concurrently or one after the other.
+func TestScrapeReadsEachFileOnce(t *testing.T) {
+	r, _ := newTestReader(time.Second)
+	s := r.Source("/proc/stat")
+	g := newGate("cpu 1 2 3")
+	ctx := WithScrape(context.Background())
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			v, _, err := s.do(ctx, "/proc/stat", g.op)
+			if err != nil || string(v.([]byte)) != "cpu 1 2 3" {
+				t.Errorf("have %v, %v", v, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := g.calls.Load(); n != 1 {
+		t.Fatalf("%d reads in one collection, want 1", n)
+	}
+	// The next collection reads it again.
+	if _, _, err := s.do(WithScrape(context.Background()), "/proc/stat", g.op); err != nil {
+		t.Fatal(err)
+	}
+	if n := g.calls.Load(); n != 2 {
+		t.Fatalf("%d reads after a second collection, want 2", n)
+	}
+}
