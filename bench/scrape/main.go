@@ -123,9 +123,41 @@ func run(n int, mihari, ne string) error {
 	ne0, mi0 := progs[0], progs[1]
 	neCPU := ne0.cpu1.user + ne0.cpu1.sys - ne0.cpu0.user - ne0.cpu0.sys
 	miCPU := mi0.cpu1.user + mi0.cpu1.sys - mi0.cpu0.user - mi0.cpu0.sys
+	readCPU, reads := sourceTotals(mi0.url)
+	scrapes := float64(n + 50)
+	fmt.Printf("mihari's own accounting (mihari_source_*): %.0f reads per scrape costing %s CPU (the physical floor plus timing and bounding each read)\n\n",
+		reads/scrapes, ms(time.Duration(readCPU/scrapes*float64(time.Second))))
 	fmt.Printf("mihari CPU / node_exporter CPU: %.2f\n", miCPU/neCPU)
 	fmt.Printf("mihari CPU / physical floor: %.1f\n", miCPU/float64(n)/(floor.user+floor.sys).Seconds())
 	return nil
+}
+
+// sourceTotals sums mihari_source_cpu_seconds_total and
+// mihari_source_reads_total over all sources.
+func sourceTotals(url string) (cpu, reads float64) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for line := range strings.SplitSeq(string(b), "\n") {
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "mihari_source_cpu_seconds_total{"):
+			cpu += v
+		case strings.HasPrefix(line, "mihari_source_reads_total{"):
+			reads += v
+		}
+	}
+	return cpu, reads
 }
 
 type ticks struct{ user, sys float64 } // seconds
