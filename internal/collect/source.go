@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"path"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,8 +53,9 @@ type Limits struct {
 type Config struct {
 	// Defaults apply to every source without an override.
 	Defaults Limits
-	// TimeoutOverrides maps a source pattern, or a path.Match glob over
-	// source patterns, to its own timeout.
+	// TimeoutOverrides maps a source pattern, or a glob over source
+	// patterns in which '*' matches any run of characters, to its own
+	// timeout.
 	TimeoutOverrides map[string]time.Duration
 	// CacheBytes caps the memory held by last good values kept for serving
 	// when a read is late.
@@ -129,7 +130,7 @@ func (r *Reader) Source(pattern string) *Source {
 		}
 		sort.Strings(globs)
 		for _, g := range globs {
-			if ok, _ := path.Match(g, pattern); ok {
+			if globMatch(g, pattern) {
 				lim.Timeout = r.cfg.TimeoutOverrides[g]
 				break
 			}
@@ -138,6 +139,28 @@ func (r *Reader) Source(pattern string) *Source {
 	s := &Source{r: r, pattern: pattern, limits: lim, entries: map[string]*entry{}}
 	r.sources[pattern] = s
 	return s
+}
+
+// globMatch reports whether name matches pattern, in which '*' matches any
+// run of characters, '/' included, and everything else only itself (so the
+// brackets of "/proc/[pid]/stat" need no escaping).
+func globMatch(pattern, name string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == name
+	}
+	if !strings.HasPrefix(name, parts[0]) {
+		return false
+	}
+	name = name[len(parts[0]):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(name, p)
+		if i < 0 {
+			return false
+		}
+		name = name[i+len(p):]
+	}
+	return strings.HasSuffix(name, parts[len(parts)-1])
 }
 
 // Sources returns all sources, sorted by pattern.

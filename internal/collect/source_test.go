@@ -302,19 +302,43 @@ func TestTimeoutOverrides(t *testing.T) {
 	r := NewReader(Config{
 		Defaults: Limits{Timeout: time.Second},
 		TimeoutOverrides: map[string]time.Duration{
-			"/proc/stat":      3 * time.Second,
-			"/proc/[[]pid]/*": 200 * time.Millisecond,
-			"/sys/*":          5 * time.Second,
+			"/proc/stat":    3 * time.Second,
+			"/proc/[pid]/*": 200 * time.Millisecond,
+			"/sys/*":        5 * time.Second,
 		},
 	})
 	for pattern, want := range map[string]time.Duration{
 		"/proc/stat":       3 * time.Second,
 		"/proc/[pid]/stat": 200 * time.Millisecond,
 		"/sys/block":       5 * time.Second,
-		"/proc/meminfo":    time.Second,
+		"/sys/fs/cgroup/blkio/[cgroup]/blkio.throttle.io_serviced": 5 * time.Second,
+		"/proc/[pid]":   time.Second,
+		"/proc/meminfo": time.Second,
 	} {
 		if have := r.Source(pattern).Limits().Timeout; have != want {
 			t.Errorf("%s: timeout %v, want %v", pattern, have, want)
+		}
+	}
+}
+
+func TestGlobMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"/proc/stat", "/proc/stat", true},
+		{"/proc/stat", "/proc/stat2", false},
+		{"*", "anything/at/all", true},
+		{"/sys/*", "/sys/a/b/c", true},
+		{"/sys/*", "/proc/sys", false},
+		{"*/stat", "/proc/[pid]/stat", true},
+		{"/proc/*/stat", "/proc/[pid]/status", false},
+		{"/a*b*c", "/axxbyyc", true},
+		{"/a*b*c", "/axxcyyb", false},
+		{"/a**", "/a", true},
+	} {
+		if have := globMatch(tc.pattern, tc.name); have != tc.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pattern, tc.name, have, tc.want)
 		}
 	}
 }
