@@ -141,3 +141,39 @@ func threadCPU() (user, system time.Duration) {
 	}
 	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
+
+// ReadParse reads path through s and parses it with parse. A parse error is
+// counted on the source (mihari_source_errors_total) and returned: for a
+// file that is one record, a malformed file drops all its metrics.
+func ReadParse[T any](ctx context.Context, s *Source, path string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	b, err := s.ReadFile(ctx, path)
+	if err != nil {
+		return zero, err
+	}
+	v, err := parse(b)
+	if err != nil {
+		s.CountError()
+		return zero, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+// ReadParseLines is ReadParse for files of many records (one per line or
+// device): malformed records are counted on the source and dropped, the
+// good ones kept; it fails only when the file yields no record but an
+// error.
+func ReadParseLines[R any](ctx context.Context, s *Source, path string, parse func([]byte) ([]R, error)) ([]R, error) {
+	b, err := s.ReadFile(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := parse(b)
+	if err != nil {
+		s.CountError()
+		if len(recs) == 0 {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return recs, nil
+}

@@ -275,6 +275,14 @@ func (s *Source) do(ctx context.Context, key string, fn op) (any, Result, error)
 	s.sweepLocked(now)
 
 	f := e.flight
+	if f == nil {
+		// A read of this collection may have completed since the check
+		// above; completions record into the memo under s.mu.
+		if v, res, ok := m.get(key); ok {
+			s.mu.Unlock()
+			return v, res, nil
+		}
+	}
 	switch {
 	case f != nil && e.slow:
 		// Known to be late: do not wait for it again.
@@ -319,7 +327,7 @@ func (s *Source) do(ctx context.Context, key string, fn op) (any, Result, error)
 		}
 		if e.flight == f && !e.slow {
 			s.setSlowLocked(e)
-			s.r.log.Warn("source read is late; serving its last good value until it recovers",
+			s.r.log.Warn("source read is late; serving the last good value, if any, until it recovers",
 				"source", s.pattern, "path", key, "timeout", s.limits.Timeout)
 		}
 		return s.staleLocked(e, s.r.now(), key)

@@ -20,7 +20,7 @@ var (
 	srcTimeoutsDesc = prometheus.NewDesc("mihari_source_timeouts_total",
 		"Reads that took longer than the source's deadline, per source pattern.", srcLabels, nil)
 	srcStaleDesc = prometheus.NewDesc("mihari_source_stale",
-		"1 while some file of the source is served from its last good value because its read is late.", srcLabels, nil)
+		"1 while some file of the source is late: its last good value, if it has one, is served instead of a fresh read.", srcLabels, nil)
 	srcLastReadDesc = prometheus.NewDesc("mihari_source_last_read_seconds",
 		"Wall-clock seconds of the latest read of the source; a read still in flight counts with its age so far.", srcLabels, nil)
 	srcInflightDesc = prometheus.NewDesc("mihari_source_inflight",

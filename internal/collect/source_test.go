@@ -449,7 +449,7 @@ mihari_source_bytes_total{source="/proc/[pid]/stat"} 10
 # HELP mihari_source_reads_total Reads of host files (or directory listings, statfs calls) completed by mihari, per source pattern.
 # TYPE mihari_source_reads_total counter
 mihari_source_reads_total{source="/proc/[pid]/stat"} 2
-# HELP mihari_source_stale 1 while some file of the source is served from its last good value because its read is late.
+# HELP mihari_source_stale 1 while some file of the source is late: its last good value, if it has one, is served instead of a fresh read.
 # TYPE mihari_source_stale gauge
 mihari_source_stale{source="/proc/[pid]/stat"} 0
 `

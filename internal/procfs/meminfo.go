@@ -23,24 +23,7 @@ type MeminfoField struct {
 // The names are substrings of one copy of b, so keeping one keeps the
 // whole copy (a few kilobytes) alive.
 func ParseMeminfo(b []byte) ([]MeminfoField, error) {
-	s := string(b)
-	// The shortest line is "a:0".
-	fields := make([]MeminfoField, 0, maxRecords(s, len("a:0")))
-	var bad badLines
-	for n := 1; len(s) > 0; n++ {
-		var line string
-		line, s = nextLine(s)
-		if isBlankLine(line) {
-			continue
-		}
-		f, err := parseMeminfoLine(line)
-		if err != nil {
-			bad.add(n, line, err)
-			continue
-		}
-		fields = append(fields, f)
-	}
-	return fields, bad.err()
+	return parseLines(b, "a:0", parseMeminfoLine)
 }
 
 // parseMeminfoLine parses "Name: value" or "Name: value kB".

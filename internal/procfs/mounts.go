@@ -34,36 +34,24 @@ const minMountFields = 4
 // Strings without escapes are substrings of one copy of b, so keeping one
 // keeps the whole copy alive.
 func ParseMounts(b []byte) ([]Mount, error) {
-	s := string(b)
-	// The shortest line is "a b c d".
-	mounts := make([]Mount, 0, maxRecords(s, len("a b c d")))
-	var bad badLines
-	for n := 1; len(s) > 0; n++ {
-		var line string
-		line, s = nextLine(s)
-		if isBlankLine(line) {
-			continue
+	return parseLines(b, "a b c d", parseMountLine)
+}
+
+// parseMountLine parses "device mountpoint type options dump pass".
+func parseMountLine(line string) (Mount, error) {
+	var f [minMountFields]string
+	rest := line
+	for i := range f {
+		if f[i], rest = nextField(rest); f[i] == "" {
+			return Mount{}, fmt.Errorf("want at least %d fields, have %d", minMountFields, i)
 		}
-		var f [minMountFields]string
-		rest := line
-		i := 0
-		for ; i < len(f); i++ {
-			if f[i], rest = nextField(rest); f[i] == "" {
-				break
-			}
-		}
-		if i < len(f) {
-			bad.add(n, line, fmt.Errorf("want at least %d fields, have %d", minMountFields, i))
-			continue
-		}
-		mounts = append(mounts, Mount{
-			Device:     unescapeOctal(f[0]),
-			MountPoint: unescapeOctal(f[1]),
-			FSType:     f[2],
-			Options:    f[3],
-		})
 	}
-	return mounts, bad.err()
+	return Mount{
+		Device:     unescapeOctal(f[0]),
+		MountPoint: unescapeOctal(f[1]),
+		FSType:     f[2],
+		Options:    f[3],
+	}, nil
 }
 
 // unescapeOctal decodes the \ooo escapes of s. A backslash not followed by

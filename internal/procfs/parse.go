@@ -188,6 +188,31 @@ func (b *badLines) err() error {
 	return fmt.Errorf("%d malformed lines, the first: %w", b.n, b.first)
 }
 
+// parseLines is the loop of the lenient parsers whose records are one line
+// each: it converts b to a string once, skips blank lines, applies
+// parseLine to the others and keeps the records of the lines it accepts, in
+// file order, with an error for the lines it refused. shortest is the
+// shortest line a record can come from, to size the result once.
+func parseLines[R any](b []byte, shortest string, parseLine func(line string) (R, error)) ([]R, error) {
+	s := string(b)
+	recs := make([]R, 0, maxRecords(s, len(shortest)))
+	var bad badLines
+	for n := 1; len(s) > 0; n++ {
+		var line string
+		line, s = nextLine(s)
+		if isBlankLine(line) {
+			continue
+		}
+		r, err := parseLine(line)
+		if err != nil {
+			bad.add(n, line, err)
+			continue
+		}
+		recs = append(recs, r)
+	}
+	return recs, bad.err()
+}
+
 // maxRecords bounds the records a lenient parser can find in s, to size its
 // result once: at most one a line, and none in a line shorter than minLen
 // bytes. The second bound keeps a file of empty lines from making a parser

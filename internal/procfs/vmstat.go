@@ -17,24 +17,7 @@ type VmstatField struct {
 // The names are substrings of one copy of b, so keeping one keeps the
 // whole copy (a few kilobytes) alive.
 func ParseVmstat(b []byte) ([]VmstatField, error) {
-	s := string(b)
-	// The shortest line is "a 0".
-	fields := make([]VmstatField, 0, maxRecords(s, len("a 0")))
-	var bad badLines
-	for n := 1; len(s) > 0; n++ {
-		var line string
-		line, s = nextLine(s)
-		if isBlankLine(line) {
-			continue
-		}
-		f, err := parseVmstatLine(line)
-		if err != nil {
-			bad.add(n, line, err)
-			continue
-		}
-		fields = append(fields, f)
-	}
-	return fields, bad.err()
+	return parseLines(b, "a 0", parseVmstatLine)
 }
 
 // parseVmstatLine parses "name value".

@@ -85,13 +85,8 @@ func newCPUCollector(env collect.Env, guest bool) *cpuCollector {
 }
 
 func (c *cpuCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	b, err := c.stat.ReadFile(ctx, c.paths.Proc("stat"))
+	st, err := collect.ReadParse(ctx, c.stat, c.paths.Proc("stat"), procfs.ParseStat)
 	if err != nil {
-		return err
-	}
-	st, err := procfs.ParseStat(b)
-	if err != nil {
-		c.stat.CountError()
 		return err
 	}
 	c.mu.Lock()
@@ -234,15 +229,7 @@ func (c *cpuCollector) readTopology(ctx context.Context, cpus []string) []cpuTop
 }
 
 func (c *cpuCollector) readUint(ctx context.Context, src *collect.Source, cpu, file string) (uint64, error) {
-	b, err := src.ReadFile(ctx, c.paths.Sys("devices/system/cpu", cpu, file))
-	if err != nil {
-		return 0, err
-	}
-	v, err := sysfs.ParseUint(b)
-	if err != nil {
-		src.CountError()
-	}
-	return v, err
+	return collect.ReadParse(ctx, src, c.paths.Sys("devices/system/cpu", cpu, file), sysfs.ParseUint)
 }
 
 func isDigits(s string) bool {

@@ -108,17 +108,9 @@ type diskstatsCollector struct {
 }
 
 func (c *diskstatsCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	b, err := c.src.ReadFile(ctx, c.paths.Proc("diskstats"))
+	disks, err := collect.ReadParseLines(ctx, c.src, c.paths.Proc("diskstats"), procfs.ParseDiskstats)
 	if err != nil {
 		return err
-	}
-	disks, err := procfs.ParseDiskstats(b)
-	if err != nil {
-		// Malformed lines drop only their own device.
-		c.src.CountError()
-		if len(disks) == 0 {
-			return err
-		}
 	}
 	for _, d := range disks {
 		if c.filter.ignored(d.Device) {

@@ -75,20 +75,13 @@ type filesystemCollector struct {
 }
 
 func (c *filesystemCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	b, err := c.mounts.ReadFile(ctx, c.paths.Proc("1/mounts"))
+	mounts, err := collect.ReadParseLines(ctx, c.mounts, c.paths.Proc("1/mounts"), procfs.ParseMounts)
 	if errors.Is(err, fs.ErrNotExist) {
 		// /proc/1 is hidden with hidepid; the agent's own view will do.
-		b, err = c.mounts.ReadFile(ctx, c.paths.Proc("mounts"))
+		mounts, err = collect.ReadParseLines(ctx, c.mounts, c.paths.Proc("mounts"), procfs.ParseMounts)
 	}
 	if err != nil {
 		return err
-	}
-	mounts, err := procfs.ParseMounts(b)
-	if err != nil {
-		c.mounts.CountError()
-		if len(mounts) == 0 {
-			return err
-		}
 	}
 	type labels struct{ device, mountPoint, fsType string }
 	seen := map[labels]bool{}

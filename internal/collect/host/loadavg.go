@@ -35,13 +35,8 @@ type loadavgCollector struct {
 }
 
 func (c *loadavgCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	b, err := c.src.ReadFile(ctx, c.paths.Proc("loadavg"))
+	l, err := collect.ReadParse(ctx, c.src, c.paths.Proc("loadavg"), procfs.ParseLoadAvg)
 	if err != nil {
-		return err
-	}
-	l, err := procfs.ParseLoadAvg(b)
-	if err != nil {
-		c.src.CountError()
 		return err
 	}
 	ch <- loadDescs[0].metric(l.Load1)

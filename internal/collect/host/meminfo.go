@@ -37,16 +37,9 @@ type meminfoCollector struct {
 // Update exports each field of /proc/meminfo. A malformed line drops only
 // its own field; the error is counted.
 func (c *meminfoCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	b, err := c.src.ReadFile(ctx, c.paths.Proc("meminfo"))
+	fields, err := collect.ReadParseLines(ctx, c.src, c.paths.Proc("meminfo"), procfs.ParseMeminfo)
 	if err != nil {
 		return err
-	}
-	fields, err := procfs.ParseMeminfo(b)
-	if err != nil {
-		c.src.CountError()
-		if len(fields) == 0 {
-			return err
-		}
 	}
 	for _, f := range fields {
 		d := c.descs.get(f.Name, f.Unit)

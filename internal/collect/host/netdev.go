@@ -60,16 +60,9 @@ type netdevCollector struct {
 }
 
 func (c *netdevCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	b, err := c.src.ReadFile(ctx, c.paths.Proc("net/dev"))
+	devs, err := collect.ReadParseLines(ctx, c.src, c.paths.Proc("net/dev"), procfs.ParseNetDev)
 	if err != nil {
 		return err
-	}
-	devs, err := procfs.ParseNetDev(b)
-	if err != nil {
-		c.src.CountError()
-		if len(devs) == 0 {
-			return err
-		}
 	}
 	for _, d := range devs {
 		if c.filter.ignored(d.Name) {

@@ -52,7 +52,7 @@ type pressureCollector struct {
 // (µs/1000/1000, not µs/1e6) so the floats are bit for bit the same.
 func (c *pressureCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	for _, res := range psiResources {
-		b, err := c.src.ReadFile(ctx, c.paths.Proc("pressure", res.name))
+		psi, err := collect.ReadParse(ctx, c.src, c.paths.Proc("pressure", res.name), procfs.ParsePressure)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			// Kernel older than 4.20 or without CONFIG_PSI.
@@ -61,11 +61,6 @@ func (c *pressureCollector) Update(ctx context.Context, ch chan<- prometheus.Met
 			// Built with PSI but booted without psi=1.
 			return collect.ErrNoData
 		case err != nil:
-			return err
-		}
-		psi, err := procfs.ParsePressure(b)
-		if err != nil {
-			c.src.CountError()
 			return err
 		}
 		if psi.Some != nil {

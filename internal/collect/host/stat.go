@@ -44,13 +44,8 @@ type statCollector struct {
 }
 
 func (c *statCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	b, err := c.src.ReadFile(ctx, c.paths.Proc("stat"))
+	st, err := collect.ReadParse(ctx, c.src, c.paths.Proc("stat"), procfs.ParseStat)
 	if err != nil {
-		return err
-	}
-	st, err := procfs.ParseStat(b)
-	if err != nil {
-		c.src.CountError()
 		return err
 	}
 	ch <- statIntrDesc.metric(float64(st.IntrTotal))

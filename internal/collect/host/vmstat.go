@@ -49,16 +49,9 @@ type vmstatCollector struct {
 }
 
 func (c *vmstatCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
-	b, err := c.src.ReadFile(ctx, c.paths.Proc("vmstat"))
+	fields, err := collect.ReadParseLines(ctx, c.src, c.paths.Proc("vmstat"), procfs.ParseVmstat)
 	if err != nil {
 		return err
-	}
-	fields, err := procfs.ParseVmstat(b)
-	if err != nil {
-		c.src.CountError()
-		if len(fields) == 0 {
-			return err
-		}
 	}
 	for _, f := range fields {
 		if d := c.descs.get(f.Name, ""); !d.skip {
