@@ -19,6 +19,8 @@ type Options struct {
 	DisableDefaults bool
 	Timeout         time.Duration
 	TimeoutOverride []string
+	CPUBudget       time.Duration
+	BudgetOverride  []string
 	MaxBytes        int
 	CacheBytes      int64
 
@@ -42,6 +44,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"how long a scrape waits for one file before serving its last good value (marked stale in mihari_source_stale)")
 	fs.StringArrayVar(&o.TimeoutOverride, "source.timeout.override", nil,
 		"a deadline of its own for some sources, as `PATTERN=DURATION`; PATTERN is a source name as in mihari_source_*, '*' matching anything (e.g. '/proc/[pid]/*=200ms'); repeatable")
+	fs.DurationVar(&o.CPUBudget, "source.cpu-budget", DefaultCPUBudget,
+		"CPU one read may cost; a file that costs more is logged once and re-read only after a back-off, its last value served meanwhile (0 = no budget)")
+	fs.StringArrayVar(&o.BudgetOverride, "source.cpu-budget.override", nil,
+		"a CPU budget of its own for some sources, as `PATTERN=DURATION` (see --source.timeout.override); repeatable")
 	fs.IntVar(&o.MaxBytes, "source.max-bytes", DefaultMaxBytes, "largest file mihari reads; larger ones are errors")
 	fs.Int64Var(&o.CacheBytes, "source.cache-bytes", DefaultCacheBytes,
 		"memory for last good values, served when a read is late; 0 = default, -1 = unlimited")
@@ -118,17 +124,13 @@ func (o *Options) CheckPaths() error {
 
 // Reader builds the source layer from the options.
 func (o *Options) Reader(log *slog.Logger) (*Reader, error) {
-	overrides := map[string]time.Duration{}
-	for _, ov := range o.TimeoutOverride {
-		pat, dur, ok := strings.Cut(ov, "=")
-		if !ok {
-			return nil, fmt.Errorf("--source.timeout.override %q: want PATTERN=DURATION, e.g. '/proc/[pid]/*=200ms'", ov)
-		}
-		d, err := time.ParseDuration(dur)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("--source.timeout.override %q: want a positive duration such as 200ms", ov)
-		}
-		overrides[pat] = d
+	timeouts, err := parseOverrides("source.timeout.override", o.TimeoutOverride)
+	if err != nil {
+		return nil, err
+	}
+	budgets, err := parseOverrides("source.cpu-budget.override", o.BudgetOverride)
+	if err != nil {
+		return nil, err
 	}
 	if o.Timeout <= 0 {
 		return nil, fmt.Errorf("--source.timeout %v: want a positive duration such as 1s", o.Timeout)
@@ -136,12 +138,33 @@ func (o *Options) Reader(log *slog.Logger) (*Reader, error) {
 	if o.MaxBytes <= 0 {
 		return nil, fmt.Errorf("--source.max-bytes %d: want a positive size", o.MaxBytes)
 	}
+	if o.CPUBudget < 0 {
+		return nil, fmt.Errorf("--source.cpu-budget %v: want a duration such as 50ms, or 0 for none", o.CPUBudget)
+	}
 	return NewReader(Config{
-		Defaults:         Limits{Timeout: o.Timeout, MaxBytes: o.MaxBytes},
-		TimeoutOverrides: overrides,
-		CacheBytes:       o.CacheBytes,
-		Logger:           log,
+		Defaults:           Limits{Timeout: o.Timeout, MaxBytes: o.MaxBytes, CPUBudget: o.CPUBudget},
+		TimeoutOverrides:   timeouts,
+		CPUBudgetOverrides: budgets,
+		CacheBytes:         o.CacheBytes,
+		Logger:             log,
 	}), nil
+}
+
+// parseOverrides parses PATTERN=DURATION values of the named flag.
+func parseOverrides(flag string, values []string) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for _, ov := range values {
+		pat, dur, ok := strings.Cut(ov, "=")
+		if !ok {
+			return nil, fmt.Errorf("--%s %q: want PATTERN=DURATION, e.g. '/proc/[pid]/*=200ms'", flag, ov)
+		}
+		d, err := time.ParseDuration(dur)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("--%s %q: want a positive duration such as 200ms", flag, ov)
+		}
+		out[pat] = d
+	}
+	return out, nil
 }
 
 // Build checks the options and builds the selected collectors.

@@ -132,6 +132,27 @@ func (s *Source) Statfs(ctx context.Context, path string) (unix.Statfs_t, Result
 	return v.(unix.Statfs_t), res, nil
 }
 
+// Stat calls stat(2) on path through the source.
+func (s *Source) Stat(ctx context.Context, path string) (unix.Stat_t, error) {
+	v, _, err := s.do(ctx, path, func(int) (any, int, error) {
+		var st unix.Stat_t
+		for {
+			err := unix.Stat(path, &st)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return nil, 0, &os.PathError{Op: "stat", Path: path, Err: err}
+			}
+			return st, 0, nil
+		}
+	})
+	if err != nil {
+		return unix.Stat_t{}, err
+	}
+	return v.(unix.Stat_t), nil
+}
+
 // threadCPU returns the user and system CPU time used so far by the calling
 // thread; the caller must be locked to its thread.
 func threadCPU() (user, system time.Duration) {

@@ -21,6 +21,7 @@ const (
 	DefaultMaxBytes    = 16 << 20
 	DefaultMaxInflight = 64
 	DefaultCacheBytes  = 64 << 20
+	DefaultCPUBudget   = 50 * time.Millisecond
 	maxBackoff         = 5 * time.Minute
 	idleEntryTTL       = 10 * time.Minute
 )
@@ -47,12 +48,19 @@ type Limits struct {
 	// once (each is a goroutine and possibly a file descriptor stuck in the
 	// kernel).
 	MaxInflight int
+	// CPUBudget is the CPU (user plus system) one read may cost. A file
+	// that costs more is read less often: its last value is served and it
+	// is re-read after the same back-off as a late file. Zero: no budget.
+	CPUBudget time.Duration
 }
 
 // Config configures a Reader.
 type Config struct {
 	// Defaults apply to every source without an override.
 	Defaults Limits
+	// CPUBudgetOverrides maps a source pattern, or a glob over source
+	// patterns, to its own CPU budget.
+	CPUBudgetOverrides map[string]time.Duration
 	// TimeoutOverrides maps a source pattern, or a glob over source
 	// patterns in which '*' matches any run of characters, to its own
 	// timeout.
@@ -120,25 +128,34 @@ func (r *Reader) Source(pattern string) *Source {
 		return s
 	}
 	lim := r.cfg.Defaults
-	if d, ok := r.cfg.TimeoutOverrides[pattern]; ok {
+	if d, ok := override(r.cfg.TimeoutOverrides, pattern); ok {
 		lim.Timeout = d
-	} else {
-		// Globs in sorted order, so the first match is deterministic.
-		globs := make([]string, 0, len(r.cfg.TimeoutOverrides))
-		for g := range r.cfg.TimeoutOverrides {
-			globs = append(globs, g)
-		}
-		sort.Strings(globs)
-		for _, g := range globs {
-			if globMatch(g, pattern) {
-				lim.Timeout = r.cfg.TimeoutOverrides[g]
-				break
-			}
-		}
+	}
+	if d, ok := override(r.cfg.CPUBudgetOverrides, pattern); ok {
+		lim.CPUBudget = d
 	}
 	s := &Source{r: r, pattern: pattern, limits: lim, entries: map[string]*entry{}}
 	r.sources[pattern] = s
 	return s
+}
+
+// override finds pattern's value in overrides: its own, or that of the
+// first matching glob in sorted order, so the choice is deterministic.
+func override(overrides map[string]time.Duration, pattern string) (time.Duration, bool) {
+	if d, ok := overrides[pattern]; ok {
+		return d, true
+	}
+	globs := make([]string, 0, len(overrides))
+	for g := range overrides {
+		globs = append(globs, g)
+	}
+	sort.Strings(globs)
+	for _, g := range globs {
+		if globMatch(g, pattern) {
+			return overrides[g], true
+		}
+	}
+	return 0, false
 }
 
 // globMatch reports whether name matches pattern, in which '*' matches any
@@ -409,10 +426,16 @@ func (s *Source) run(key string, e *entry, f *flight, fn op, hint int) {
 		f.late = true
 		s.timeouts.Add(1)
 	}
+	costly := s.limits.CPUBudget > 0 && cost.User+cost.System > s.limits.CPUBudget
 	switch {
-	case late:
-		// The back-off starts when the late read returns, so a file that
-		// takes longer than its back-off is still never read twice at once.
+	case late || costly:
+		// The back-off starts when the read returns, so a file that takes
+		// longer than its back-off is still never read twice at once.
+		if costly && !e.slow {
+			s.r.log.Warn("source file costs more CPU than its budget; reading it less often",
+				"source", s.pattern, "path", key, "user", cost.User, "system", cost.System,
+				"wall", cost.Wall, "bytes", n, "budget", s.limits.CPUBudget)
+		}
 		s.setSlowLocked(e)
 		e.fails++
 		e.retryAt = now.Add(backoff(s.limits.Timeout, e.fails))

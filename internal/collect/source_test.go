@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -524,5 +525,54 @@ func TestScrapeReadsEachFileOnce(t *testing.T) {
 	}
 	if n := g.calls.Load(); n != 2 {
 		t.Fatalf("%d reads after a second collection, want 2", n)
+	}
+}
+
+// A file whose read costs more CPU than the source's budget is served from
+// its last value until its back-off passes, and a warning names it.
+func TestSourceCPUBudget(t *testing.T) {
+	var logs strings.Builder
+	r := NewReader(Config{
+		Defaults: Limits{Timeout: 10 * time.Second, CPUBudget: 5 * time.Millisecond},
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	r.now = clk.now
+	s := r.Source("/sys/fs/cgroup/blkio/[cgroup]/blkio.throttle.io_serviced")
+	var calls atomic.Int64
+	spin := func(int) (any, int, error) {
+		calls.Add(1)
+		// Burn 20 ms of this thread's CPU, as a huge blkio file does.
+		u0, s0 := threadCPU()
+		for {
+			u, s := threadCPU()
+			if u+s-u0-s0 >= 20*time.Millisecond {
+				break
+			}
+		}
+		return []byte("8:0 Read 1\n"), 11, nil
+	}
+	for i := range 3 {
+		v, res, err := s.do(context.Background(), "/cg/blkio.throttle.io_serviced", spin)
+		if err != nil || string(v.([]byte)) != "8:0 Read 1\n" {
+			t.Fatalf("read %d: %v %v", i, v, err)
+		}
+		if want := i > 0; res.Stale != want {
+			t.Fatalf("read %d: stale=%v, want %v", i, res.Stale, want)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d reads of an over-budget file within its back-off, want 1", n)
+	}
+	if !strings.Contains(logs.String(), "costs more CPU than its budget") || !strings.Contains(logs.String(), "path=/cg/blkio.throttle.io_serviced") {
+		t.Fatalf("no warning naming the file:\n%s", logs.String())
+	}
+	clk.add(backoff(10*time.Second, 1) + time.Second)
+	if _, _, err := s.do(context.Background(), "/cg/blkio.throttle.io_serviced", spin); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return calls.Load() == 2 && s.Stats().Inflight == 0 })
+	if st := s.Stats(); st.Stale != 1 || st.User+st.System < 40*time.Millisecond {
+		t.Fatalf("stats %+v: want stale and the CPU of both reads", st)
 	}
 }
