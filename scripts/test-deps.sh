@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages the tests run against, only when missing.
 # The tests compare mihari with the real programs: node_exporter's metrics,
-# and so on as later parts need them.
+# and so on as later parts need them; tmux is the terminal that mihari top's
+# live view is tested on.
 set -eu
 
 need=""
@@ -11,6 +12,8 @@ check() { # command package
 	fi
 }
 check /usr/bin/prometheus-node-exporter prometheus-node-exporter
+check /usr/bin/tmux tmux
+check /usr/bin/prometheus-process-exporter prometheus-process-exporter
 
 if [ -z "$need" ]; then
 	echo "test-deps: all present"

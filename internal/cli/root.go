@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	// The host collectors register themselves.
+	_ "github.com/mihari-dev/mihari/internal/collect/cgroup"
 	_ "github.com/mihari-dev/mihari/internal/collect/host"
+	_ "github.com/mihari-dev/mihari/internal/collect/process"
 )
 
 // IO is where a command reads and writes; tests substitute buffers.

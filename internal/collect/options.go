@@ -33,6 +33,14 @@ type Options struct {
 // AddFlags registers the options, and every registered collector's
 // --collector.<name>, --no-collector.<name> and own flags, on fs.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	o.AddSourceFlags(fs)
+	o.addCollectorFlags(fs)
+}
+
+// AddSourceFlags registers only the --path.* and --source.* options, for
+// commands that read the host through the source layer without running
+// collectors (such as top).
+func (o *Options) AddSourceFlags(fs *pflag.FlagSet) {
 	o.fs = fs
 	o.Paths = DefaultPaths()
 	fs.StringVar(&o.Paths.Procfs, "path.procfs", o.Paths.Procfs, "procfs mountpoint")
@@ -52,6 +60,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.CacheBytes, "source.cache-bytes", DefaultCacheBytes,
 		"memory for last good values, served when a read is late; 0 = default, -1 = unlimited")
 
+}
+
+func (o *Options) addCollectorFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.DisableDefaults, "collector.disable-defaults", false,
 		"run only the collectors enabled explicitly with --collector.<name>")
 	o.enabled = map[string]*bool{}

@@ -121,7 +121,7 @@ func NewReader(cfg Config) *Reader {
 // A pattern names a bounded family of files, such as "/proc/stat" or
 // "/proc/[pid]/stat": it is the label under which reads are accounted, so it
 // must never contain a pid, a device or any other unbounded value.
-func (r *Reader) Source(pattern string) *Source {
+func (r *Reader) Source(pattern string, opts ...SourceOption) *Source {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if s, ok := r.sources[pattern]; ok {
@@ -135,9 +135,27 @@ func (r *Reader) Source(pattern string) *Source {
 		lim.CPUBudget = d
 	}
 	s := &Source{r: r, pattern: pattern, limits: lim, entries: map[string]*entry{}}
+	for _, o := range opts {
+		o(s)
+	}
 	r.sources[pattern] = s
 	return s
 }
+
+// SourceOption changes how a source keeps its files.
+type SourceOption func(*Source)
+
+// Uncached makes a source keep no last good values: a late read gives an
+// error instead of stale data. For files of which there are thousands and
+// whose old value is of little use (one per process), so the cache does not
+// hold a copy of each.
+func Uncached() SourceOption { return func(s *Source) { s.uncached = true } }
+
+// WholeInOneRead declares files that the kernel generates whole on the
+// first read (procfs files built with single_open, such as /proc/PID/stat,
+// status and io): a read that does not fill the buffer is taken as the end
+// of the file, which saves a read(2) per file.
+func WholeInOneRead() SourceOption { return func(s *Source) { s.shortReadEOF = true } }
 
 // override finds pattern's value in overrides: its own, or that of the
 // first matching glob in sorted order, so the choice is deterministic.
@@ -215,13 +233,17 @@ type Result struct {
 // Source is one bounded family of files read through a Reader, such as
 // "/proc/[pid]/stat". It holds the accounting exported as mihari_source_*.
 type Source struct {
-	r       *Reader
-	pattern string
-	limits  Limits
+	r            *Reader
+	pattern      string
+	limits       Limits
+	uncached     bool
+	shortReadEOF bool
 
 	reads, errors, timeouts, bytes atomic.Int64
 	wallNs, userNs, sysNs          atomic.Int64
-	lastWallNs                     atomic.Int64
+	// windowMaxNs is the longest read since the window was last taken
+	// (each scrape of mihari's own metrics); lastMaxNs what was taken.
+	windowMaxNs, lastMaxNs atomic.Int64
 
 	mu       sync.Mutex
 	entries  map[string]*entry
@@ -275,9 +297,25 @@ type flight struct {
 // key, for sizing buffers; n is the number of bytes it read.
 type op func(hint int) (val any, n int, err error)
 
-// do runs op for key under the source's rules, see Reader.
+// do runs op for key under the source's rules, see Reader. The key of an
+// operation other than reading a file (listing, stat) starts with the
+// operation's name, so that one path read and stat'ed in one collection is
+// two keys.
 func (s *Source) do(ctx context.Context, key string, fn op) (any, Result, error) {
-	m := memoFrom(ctx)
+	return s.doPost(ctx, key, fn, nil)
+}
+
+// doPost is do with post, which the worker applies to what fn returned
+// once the read is measured: parsing from a pooled buffer, for instance,
+// which must end before the buffer is reused. An error from post counts as
+// the source's error.
+func (s *Source) doPost(ctx context.Context, key string, fn op, post func(any) (any, error)) (any, Result, error) {
+	var m *memo
+	if !s.uncached {
+		// Uncached sources hold one of thousands of files (one per
+		// process) that no two collectors share.
+		m = memoFrom(ctx)
+	}
 	if v, res, ok := m.get(key); ok {
 		return v, res, nil
 	}
@@ -319,7 +357,7 @@ func (s *Source) do(ctx context.Context, key string, fn op) (any, Result, error)
 		e.flight = f
 		s.inflight++
 		hint := e.sizeHnt
-		s.r.workers.do(func() { s.run(key, e, f, fn, hint) })
+		s.r.workers.do(func() { s.run(key, e, f, fn, post, hint) })
 		if e.slow {
 			// A retry of a slow file runs in the background; serve the
 			// last good value meanwhile rather than wait for it again.
@@ -328,8 +366,8 @@ func (s *Source) do(ctx context.Context, key string, fn op) (any, Result, error)
 	}
 	s.mu.Unlock()
 
-	timer := time.NewTimer(s.limits.Timeout - time.Since(f.startedMono))
-	defer timer.Stop()
+	timer := getTimer(s.limits.Timeout - time.Since(f.startedMono))
+	defer putTimer(timer)
 	select {
 	case <-f.done:
 		if f.err != nil {
@@ -387,7 +425,7 @@ func backoff(timeout time.Duration, fails int) time.Duration {
 
 // run performs one read on a thread of its own, so that the thread's CPU
 // usage before and after is the cost of this read alone.
-func (s *Source) run(key string, e *entry, f *flight, fn op, hint int) {
+func (s *Source) run(key string, e *entry, f *flight, fn op, post func(any) (any, error), hint int) {
 	runtime.LockOSThread()
 	u0, s0 := threadCPU()
 	t0 := time.Now()
@@ -402,12 +440,22 @@ func (s *Source) run(key string, e *entry, f *flight, fn op, hint int) {
 	s.userNs.Add(int64(cost.User))
 	s.sysNs.Add(int64(cost.System))
 	s.bytes.Add(int64(n))
-	s.lastWallNs.Store(int64(cost.Wall))
+	for {
+		old := s.windowMaxNs.Load()
+		if int64(cost.Wall) <= old || s.windowMaxNs.CompareAndSwap(old, int64(cost.Wall)) {
+			break
+		}
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		// A missing file is an answer, not a failure: optional files
 		// (thermal_throttle in a VM, PSI on old kernels) and processes that
 		// exit between listing and reading are expected.
 		s.errors.Add(1)
+	}
+	if post != nil && err == nil {
+		if val, err = post(val); err != nil {
+			s.errors.Add(1)
+		}
 	}
 
 	now := s.r.now()
@@ -431,14 +479,20 @@ func (s *Source) run(key string, e *entry, f *flight, fn op, hint int) {
 	case late || costly:
 		// The back-off starts when the read returns, so a file that takes
 		// longer than its back-off is still never read twice at once.
-		if costly && !e.slow {
-			s.r.log.Warn("source file costs more CPU than its budget; reading it less often",
-				"source", s.pattern, "path", key, "user", cost.User, "system", cost.System,
-				"wall", cost.Wall, "bytes", n, "budget", s.limits.CPUBudget)
-		}
 		s.setSlowLocked(e)
 		e.fails++
-		e.retryAt = now.Add(backoff(s.limits.Timeout, e.fails))
+		wait := backoff(s.limits.Timeout, e.fails)
+		e.retryAt = now.Add(wait)
+		if e.fails == 1 {
+			// Once per episode, with what the read cost: the file to look at.
+			why := "took longer than its deadline"
+			if !late {
+				why = "cost more CPU than its budget"
+			}
+			s.r.log.Warn("source read "+why+"; serving its last value and reading it less often",
+				"source", s.pattern, "path", key, "wall", cost.Wall, "user", cost.User, "system", cost.System,
+				"bytes", n, "deadline", s.limits.Timeout, "cpu_budget", s.limits.CPUBudget, "next_read_in", wait)
+		}
 	case e.slow:
 		e.slow, e.fails = false, 0
 		s.slow--
@@ -451,6 +505,9 @@ func (s *Source) run(key string, e *entry, f *flight, fn op, hint int) {
 // storeLocked keeps val as e's last good value if the cache budget allows.
 func (s *Source) storeLocked(e *entry, val any, n int, now time.Time, cost Cost) {
 	e.sizeHnt = n
+	if s.uncached {
+		return
+	}
 	size := int64(n)
 	budget := s.r.cfg.CacheBytes
 	if budget > 0 && s.r.cacheUsed.Add(size-e.cached) > budget {
@@ -460,6 +517,27 @@ func (s *Source) storeLocked(e *entry, val any, n int, now time.Time, cost Cost)
 		return
 	}
 	e.have, e.last, e.lastAt, e.lastCst, e.cached = true, val, now, cost, size
+}
+
+// timers are reused from read to read: a read's wait is a few
+// microseconds, a new timer each time is most of what the wait allocates.
+var timers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
+func getTimer(d time.Duration) *time.Timer {
+	t := timers.Get().(*time.Timer)
+	t.Reset(d)
+	return t
+}
+
+// putTimer stops t and keeps it; since Go 1.23 a stopped timer's channel
+// holds no stale tick, so it is safe to reuse.
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 // maxIdleWorkers bounds the goroutines kept waiting for the next read.
@@ -521,10 +599,19 @@ type SourceStats struct {
 	Bytes           int64
 	Wall            time.Duration
 	User, System    time.Duration
-	LastRead        time.Duration // wall time of the latest read; a read still in flight counts with its age
+	LastRead        time.Duration // longest read of the latest window (see TakeWindow); a read still in flight counts with its age
 	Inflight        int
 	Stale           int // files currently served from their last good value
 	TimeoutDuration time.Duration
+}
+
+// takeWindow closes the current window of reads: LastRead is from then on
+// the longest read completed in it, or, when none completed, stays what it
+// was (a file that is backing off keeps showing its cost).
+func (s *Source) takeWindow() {
+	if m := s.windowMaxNs.Swap(0); m > 0 {
+		s.lastMaxNs.Store(m)
+	}
 }
 
 // Stats returns a snapshot of the source's accounting.
@@ -538,7 +625,7 @@ func (s *Source) Stats() SourceStats {
 		Wall:            time.Duration(s.wallNs.Load()),
 		User:            time.Duration(s.userNs.Load()),
 		System:          time.Duration(s.sysNs.Load()),
-		LastRead:        time.Duration(s.lastWallNs.Load()),
+		LastRead:        time.Duration(s.lastMaxNs.Load()),
 		TimeoutDuration: s.limits.Timeout,
 	}
 	s.mu.Lock()

@@ -22,7 +22,7 @@ var (
 	srcStaleDesc = prometheus.NewDesc("mihari_source_stale",
 		"1 while some file of the source is late: its last good value, if it has one, is served instead of a fresh read.", srcLabels, nil)
 	srcLastReadDesc = prometheus.NewDesc("mihari_source_last_read_seconds",
-		"Wall-clock seconds of the latest read of the source; a read still in flight counts with its age so far.", srcLabels, nil)
+		"Longest wall-clock seconds of a read of the source since the previous scrape (the one before, when none completed since); a read still in flight counts with its age so far.", srcLabels, nil)
 	srcInflightDesc = prometheus.NewDesc("mihari_source_inflight",
 		"Reads of the source currently outstanding (a read stuck in the kernel stays here until it returns).", srcLabels, nil)
 	srcCacheDesc = prometheus.NewDesc("mihari_source_cache_bytes",
@@ -46,7 +46,13 @@ func (r *Reader) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, lv...)
 	}
 	for _, s := range r.Sources() {
+		s.takeWindow()
 		st := s.Stats()
+		if st.Reads == 0 && st.Inflight == 0 && st.Errors == 0 && st.Timeouts == 0 {
+			// Declared but not used (yet): cmdline of processes when no
+			// rule needs it, say. Not worth ten series of zeros.
+			continue
+		}
 		p := st.Pattern
 		counter(srcReadsDesc, float64(st.Reads), p)
 		counter(srcReadSecondsDesc, st.Wall.Seconds(), p)

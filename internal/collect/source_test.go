@@ -564,7 +564,7 @@ func TestSourceCPUBudget(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("%d reads of an over-budget file within its back-off, want 1", n)
 	}
-	if !strings.Contains(logs.String(), "costs more CPU than its budget") || !strings.Contains(logs.String(), "path=/cg/blkio.throttle.io_serviced") {
+	if !strings.Contains(logs.String(), "cost more CPU than its budget") || !strings.Contains(logs.String(), "path=/cg/blkio.throttle.io_serviced") {
 		t.Fatalf("no warning naming the file:\n%s", logs.String())
 	}
 	clk.add(backoff(10*time.Second, 1) + time.Second)

@@ -7,9 +7,11 @@
 // scrape, so they scan the bytes once, without regular expressions or
 // fmt's scanning, and allocate per file rather than per line where they can.
 //
-// Strict parsers (stat, loadavg, pressure) return a zero value and an error
-// as soon as one line they know is malformed, because their values are only
-// meaningful together. Lenient parsers (meminfo, vmstat, diskstats, net/dev,
-// mounts) describe independent records, one a line: they skip a malformed
-// line, return the good ones, and report the bad ones in one error.
+// Strict parsers (stat, loadavg, pressure, and [pid]/stat, status, io and
+// limits) return a zero value and an error as soon as one line they know
+// is malformed, because their values are only meaningful together. Lenient
+// parsers (meminfo, vmstat, diskstats, net/dev, mounts, [pid]/cgroup)
+// describe independent records, one a line: they skip a malformed line,
+// return the good ones, and report the bad ones in one error.
+// [pid]/cmdline cannot be malformed.
 package procfs

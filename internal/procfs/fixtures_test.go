@@ -3,6 +3,8 @@ package procfs
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -50,4 +52,52 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// procsDir is testdata/procs, the per-process fixtures; see its README.md.
+var procsDir = filepath.Join("..", "..", "testdata", "procs")
+
+// realPIDs are the processes captured in testdata/procs/real.
+var realPIDs = []string{"1", "2", "12540", "12545"}
+
+// readProcsFixture returns name of testdata/procs, e.g. "real/1/stat" or
+// "3323/status".
+func readProcsFixture(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(procsDir, filepath.FromSlash(name)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// procsFixturePIDs returns the process directories of testdata/procs in
+// ascending order.
+func procsFixturePIDs(tb testing.TB) []int {
+	tb.Helper()
+	entries, err := os.ReadDir(procsDir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	slices.Sort(pids)
+	return pids
+}
+
+// addProcsSeeds adds file of every process of testdata/procs/real, then
+// extra, to f's corpus.
+func addProcsSeeds(f *testing.F, file string, extra ...string) {
+	for _, pid := range realPIDs {
+		if b, err := os.ReadFile(filepath.Join(procsDir, "real", pid, file)); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, s := range extra {
+		f.Add([]byte(s))
+	}
 }

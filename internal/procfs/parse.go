@@ -114,6 +114,30 @@ func nextUint[T text](s T) (v uint64, field, rest T, err error) {
 	return v, field, rest, err
 }
 
+// parseInt parses s as a decimal number of at most bitSize bits, as
+// strconv.ParseInt(s, 10, bitSize) does, with the same shortcut as
+// parseUint for plain digits and a leading '-': the signed fields of
+// /proc/[pid]/stat (nice, priority, tpgid) are mostly small.
+func parseInt[T text](s T, bitSize int) (int64, error) {
+	neg := len(s) > 0 && s[0] == '-'
+	digits := s
+	if neg {
+		digits = s[1:]
+	}
+	if v, ok := parseDigits(digits); ok && bitSize >= 1 && bitSize <= 64 {
+		limit := uint64(1) << (bitSize - 1)
+		switch {
+		case neg && v <= limit:
+			// -int64(v) is right for v == 1<<63 too: the negation of
+			// math.MinInt64 wraps to itself.
+			return -int64(v), nil
+		case !neg && v < limit:
+			return int64(v), nil
+		}
+	}
+	return strconv.ParseInt(string(s), 10, bitSize)
+}
+
 // parseDigits parses s if it is 1 to 19 decimal digits, which cannot
 // overflow a uint64.
 func parseDigits[T text](s T) (uint64, bool) {

@@ -18,6 +18,18 @@ func TestParseUintMatchesStrconv(t *testing.T) {
 	}
 }
 
+func TestParseIntMatchesStrconv(t *testing.T) {
+	for _, s := range []string{
+		"", "0", "-0", "7", "-7", "+7", "--7", "-", "007", "-100",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+		"2147483647", "2147483648", "-2147483648", "-2147483649", "99999999999999999999", "1 ", "x",
+	} {
+		for _, bits := range []int{32, 64} {
+			checkParseInt(t, s, bits)
+		}
+	}
+}
+
 func TestParseFloatMatchesStrconv(t *testing.T) {
 	for _, s := range []string{
 		"", "0", "0.20", "24684084", "999999999999999", "9999999999999999",
@@ -42,6 +54,21 @@ func checkParseUint(t *testing.T, s string, bits int) {
 	}
 }
 
+// checkParseInt checks that parseInt of s, as a string and as bytes,
+// returns what strconv.ParseInt does.
+func checkParseInt(t *testing.T, s string, bits int) {
+	t.Helper()
+	want, wantErr := strconv.ParseInt(s, 10, bits)
+	haveS, errS := parseInt(s, bits)
+	haveB, errB := parseInt([]byte(s), bits)
+	if haveS != want || errString(errS) != errString(wantErr) {
+		t.Errorf("parseInt(%q, %d) = %d, %v; strconv says %d, %v", s, bits, haveS, errS, want, wantErr)
+	}
+	if haveB != want || errString(errB) != errString(wantErr) {
+		t.Errorf("parseInt([]byte(%q), %d) = %d, %v; strconv says %d, %v", s, bits, haveB, errB, want, wantErr)
+	}
+}
+
 // checkParseFloat checks that parseFloat of s, as a string and as bytes,
 // returns what strconv.ParseFloat does, bit for bit.
 func checkParseFloat(t *testing.T, s string) {
@@ -60,15 +87,16 @@ func checkParseFloat(t *testing.T, s string) {
 	}
 }
 
-// FuzzNumbers checks the shortcuts of parseUint and parseFloat against
-// strconv, which every parser's numbers go through.
+// FuzzNumbers checks the shortcuts of parseUint, parseInt and parseFloat
+// against strconv, which every parser's numbers go through.
 func FuzzNumbers(f *testing.F) {
-	for _, s := range []string{"0", "18446744073709551615", "18446744073709551616", "999999999999999", "1e3", "-1"} {
+	for _, s := range []string{"0", "18446744073709551615", "18446744073709551616", "999999999999999", "1e3", "-1", "-9223372036854775808"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, bits := range []int{31, 32, 64} {
 			checkParseUint(t, s, bits)
+			checkParseInt(t, s, bits)
 		}
 		checkParseFloat(t, s)
 	})

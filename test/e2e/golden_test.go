@@ -41,22 +41,50 @@ func isVolatile(name string) bool {
 }
 
 // TestGolden runs `mihari metrics` against each fixture tree and compares
-// the output, less volatile series, with testdata/golden/<tree>.prom.
+// the output, less volatile series, with testdata/golden/<name>.prom.
 // Run with -update to rewrite the golden files.
 func TestGolden(t *testing.T) {
 	root := repoRoot(t)
+	type tc struct {
+		name string
+		args func(t *testing.T) []string
+	}
+	var cases []tc
 	for _, tree := range []string{"vm", "big", "malformed"} {
-		t.Run(tree, func(t *testing.T) {
+		cases = append(cases, tc{tree, func(t *testing.T) []string {
 			// An empty rootfs: only "/" exists under it, so every other
 			// mount point reports node_filesystem_device_error 1.
-			rootfs := t.TempDir()
-			args := append([]string{"metrics", "--log.level=error"}, hostFlags(filepath.Join(root, "testdata/hosts", tree), rootfs)...)
+			return hostFlags(filepath.Join(root, "testdata/hosts", tree), t.TempDir())
+		}})
+	}
+	// 1,000 processes: kernel threads, zombies, vanished and unreadable ones.
+	cases = append(cases, tc{"procs", func(t *testing.T) []string {
+		return []string{"--path.procfs=" + filepath.Join(root, "testdata/procs"),
+			"--collector.disable-defaults", "--collector.process", "--collector.process.top=5"}
+	}})
+	for _, mode := range []string{"v1", "v2", "hybrid"} {
+		cases = append(cases, tc{"cgroup-" + mode, func(t *testing.T) []string {
+			// --path.sysfs wants a directory with fs/cgroup in it.
+			sys := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(sys, "fs"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(root, "testdata/cgroups", mode), filepath.Join(sys, "fs/cgroup")); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--path.sysfs=" + sys, "--path.procfs=" + filepath.Join(root, "testdata/hosts/big/proc"),
+				"--collector.disable-defaults", "--collector.cgroup", "--collector.cgroup.max-depth=5"}
+		}})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"metrics", "--log.level=error"}, c.args(t)...)
 			out, stderr, err := runMihari(t, args...)
 			if err != nil {
 				t.Fatalf("mihari metrics: %v\n%s", err, stderr)
 			}
 			have := stable(t, out)
-			golden := filepath.Join(root, "testdata/golden", tree+".prom")
+			golden := filepath.Join(root, "testdata/golden", c.name+".prom")
 			if *update {
 				if err := os.WriteFile(golden, []byte(have), 0o644); err != nil {
 					t.Fatal(err)

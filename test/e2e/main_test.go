@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,12 +89,37 @@ func freePort(t testing.TB) string {
 	return addr
 }
 
+// logBuffer collects a program's output while it runs.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // startServer starts a long-running program and waits until url answers.
 func startServer(t testing.TB, url string, name string, args ...string) *exec.Cmd {
 	t.Helper()
+	cmd, _ := startServerLogs(t, url, name, args...)
+	return cmd
+}
+
+// startServerLogs is startServer that also returns the program's output.
+func startServerLogs(t testing.TB, url string, name string, args ...string) (*exec.Cmd, *logBuffer) {
+	t.Helper()
 	cmd := exec.Command(name, args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &logBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +135,7 @@ func startServer(t testing.TB, url string, name string, args ...string) *exec.Cm
 		resp, err := http.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			return cmd
+			return cmd, logs
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s did not answer at %s: %v\n%s", name, url, err, logs.String())

@@ -1,0 +1,112 @@
+// Command workload does a known amount of work, so that tests can check
+// what mihari measures of it. Tests build it under the name they want to
+// see as the process's comm.
+//
+//	workload -user 1s -write 1MiB -file /tmp/x -then sleep
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func main() {
+	user := flag.Duration("user", 0, "burn this much user CPU (on one thread)")
+	sys := flag.Duration("sys", 0, "burn this much system CPU, reading -sysfile over and over")
+	sysFile := flag.String("sysfile", "/proc/self/maps", "pseudo-file read to burn system CPU")
+	write := flag.Int("write", 0, "write this many bytes to -file and fsync them")
+	file := flag.String("file", "", "file for -write")
+	then := flag.String("then", "exit", "after the work: exit, sleep (until killed), or spin (burn user CPU until killed)")
+	flag.Parse()
+
+	runtime.LockOSThread()
+	if *user > 0 {
+		burnUser(*user)
+	}
+	if *sys > 0 {
+		burnSys(*sys, *sysFile)
+	}
+	if *write > 0 {
+		if err := writeSync(*file, *write); err != nil {
+			fmt.Fprintln(os.Stderr, "workload:", err)
+			os.Exit(1)
+		}
+	}
+	fmt.Println("ready")
+	switch *then {
+	case "sleep":
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+		<-sig
+	case "spin":
+		burnUser(time.Duration(1<<62 - 1))
+	}
+}
+
+func threadCPU() (user, sys time.Duration) {
+	var ru unix.Rusage
+	unix.Getrusage(unix.RUSAGE_THREAD, &ru)
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+}
+
+//go:noinline
+func spinUserFunction(n int) int {
+	x := 0
+	for i := range n {
+		x += i * i
+	}
+	return x
+}
+
+func burnUser(d time.Duration) {
+	u0, _ := threadCPU()
+	for {
+		spinUserFunction(1 << 16)
+		if u, _ := threadCPU(); u-u0 >= d {
+			return
+		}
+	}
+}
+
+func burnSys(d time.Duration, path string) {
+	_, s0 := threadCPU()
+	buf := make([]byte, 1<<20)
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY, 0)
+		if err == nil {
+			for {
+				n, err := unix.Read(fd, buf)
+				if n <= 0 || err != nil {
+					break
+				}
+			}
+			unix.Close(fd)
+		}
+		if _, s := threadCPU(); s-s0 >= d {
+			return
+		}
+	}
+}
+
+func writeSync(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(make([]byte, n)); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
