@@ -136,7 +136,7 @@ func TestCompletion(t *testing.T) {
 
 // Every command teaches by example.
 func TestHelpHasExamples(t *testing.T) {
-	for _, cmd := range [][]string{{}, {"serve"}, {"metrics"}, {"version"}} {
+	for _, cmd := range [][]string{{}, {"serve"}, {"metrics"}, {"top"}, {"version"}} {
 		code, out, _ := run(append(cmd, "--help")...)
 		if code != 0 || !strings.Contains(out, "Examples:") {
 			t.Errorf("mihari %v --help: exit %d, no Examples section", cmd, code)

@@ -102,6 +102,7 @@ itself: every file it reads is timed, bounded and reported as mihari_source_*.`,
 	root.AddCommand(
 		newServeCmd(stdio, log),
 		newMetricsCmd(stdio, log),
+		newTopCmd(stdio, log),
 		newVersionCmd(stdio),
 	)
 	return root

@@ -56,6 +56,9 @@ func threadCPU() (user, sys time.Duration) {
 	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
+// sink keeps the spinning's result alive so it is not optimised away.
+var sink int
+
 //go:noinline
 func spinUserFunction(n int) int {
 	x := 0
@@ -68,8 +71,9 @@ func spinUserFunction(n int) int {
 func burnUser(d time.Duration) {
 	u0, _ := threadCPU()
 	for {
-		spinUserFunction(1 << 16)
+		sink += spinUserFunction(1 << 16)
 		if u, _ := threadCPU(); u-u0 >= d {
+			runtime.KeepAlive(sink)
 			return
 		}
 	}

@@ -33,14 +33,14 @@ func init() {
 				if *top < 0 {
 					return nil, fmt.Errorf("--collector.process.top %d: want 0 or more", *top)
 				}
-				u := newUsers(env.Reader, env.Paths)
+				u := NewUsers(env.Reader, env.Paths)
 				return &Collector{
 					sampler: NewSampler(env.Reader, env.Paths, Options{
 						Cmdline: namer.NeedsCmdline,
 						Cgroup:  namer.NeedsCgroup,
 						Wchan:   *wchan,
 					}),
-					tracker: NewTracker(namer, *children, u.name),
+					tracker: NewTracker(namer, *children, u.Name),
 					top:     *top,
 					wchan:   *wchan,
 				}, nil

@@ -84,3 +84,12 @@ func TestParseNamerErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePasswd(t *testing.T) {
+	names := map[uint64]string{}
+	parsePasswd([]byte("root:x:0:0:root:/root:/bin/bash\n# comment\nbad line\ndaemon:x:1:1::/:/usr/sbin/nologin\ntoor:x:0:0::/:/bin/sh\n:x:5:5::/:\n"), names)
+	want := map[uint64]string{0: "root", 1: "daemon"}
+	if len(names) != len(want) || names[0] != "root" || names[1] != "daemon" {
+		t.Fatalf("have %v, want %v (the first name of an ID wins)", names, want)
+	}
+}

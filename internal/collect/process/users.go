@@ -9,10 +9,10 @@ import (
 	"github.com/mihari-dev/mihari/internal/collect"
 )
 
-// users maps user IDs to names from the host's /etc/passwd (under
+// Users maps user IDs to names from the host's /etc/passwd (under
 // --path.rootfs, so a containerised agent sees the host's users), read
-// through the source layer and cached; an ID without a name is its number.
-type users struct {
+// through the source layer once; an ID without a name is its number.
+type Users struct {
 	src  *collect.Source
 	path string
 
@@ -20,11 +20,13 @@ type users struct {
 	names map[uint64]string
 }
 
-func newUsers(r *collect.Reader, paths collect.Paths) *users {
-	return &users{src: r.Source("/etc/passwd"), path: paths.Root("etc/passwd")}
+// NewUsers returns a Users reading the host's /etc/passwd through r.
+func NewUsers(r *collect.Reader, paths collect.Paths) *Users {
+	return &Users{src: r.Source("/etc/passwd"), path: paths.Root("etc/passwd")}
 }
 
-func (u *users) name(uid uint64) string {
+// Name returns the name of uid, or the number when it has none.
+func (u *Users) Name(uid uint64) string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.names == nil {
@@ -41,7 +43,8 @@ func (u *users) name(uid uint64) string {
 	return n
 }
 
-// parsePasswd adds the name:password:uid:... lines of b to names.
+// parsePasswd adds the name:password:uid:... lines of b to names; the first
+// line of an ID wins, as getpwuid(3) does.
 func parsePasswd(b []byte, names map[uint64]string) {
 	for line := range bytes.SplitSeq(b, []byte("\n")) {
 		f := bytes.SplitN(line, []byte(":"), 4)
