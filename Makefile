@@ -50,6 +50,7 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	./bench/scrape.sh
+	go run ./bench/processes -procs 500,5000 -n 30
 
 generate:
 	$(GO) generate ./...

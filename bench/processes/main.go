@@ -84,7 +84,7 @@ func size(extra, n int, mihari, pe, cfg string) error {
 	total := countProcs()
 
 	peAddr, miAddr := peer.FreeAddr(), peer.FreeAddr()
-	peProg, err := peer.Start("process-exporter "+peer.Version(pe), "http://"+peAddr+"/metrics", pe,
+	peProg, err := peer.Start("process-exporter 0.7 (Debian)", "http://"+peAddr+"/metrics", pe,
 		"-config.path", cfg, "-web.listen-address", peAddr, "-threads=false", "-gather-smaps=false")
 	if err != nil {
 		return err

@@ -126,6 +126,8 @@ func TestSlowBlkioFile(t *testing.T) {
 	}
 	if len(warned) != 1 || !strings.Contains(warned[0], "path="+target) || !strings.Contains(warned[0], "wall=3") || !strings.Contains(warned[0], "bytes=") {
 		t.Errorf("want one warning naming %s with its cost, have:\n%s", target, strings.Join(warned, "\n"))
+	} else {
+		t.Logf("the warning: %s", warned[0])
 	}
 	if n := slow.Opens(); n > 4 {
 		t.Errorf("slow file read %d times in about 8 s, want at most 4 (back-off)", n)
