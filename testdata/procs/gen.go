@@ -829,9 +829,10 @@ func writeProc(p *proc) {
 	write(dir+"/cmdline", p.cmdline)
 	write(dir+"/limits", limits(p))
 	write(dir+"/cgroup", cgroupFile(p))
-	if err := os.MkdirAll(dir+"/fd", 0o755); err != nil {
-		log.Fatal(err)
-	}
+	// Processes without open files (kernel threads, zombies) get no fd/
+	// at all: git would not keep it empty, and the tree must be the same
+	// in a clone as here. mihari reads a missing fd/ of a process that is
+	// still there as no open files.
 	for i := range p.fds {
 		write(dir+"/fd/"+strconv.Itoa(i), "")
 	}
