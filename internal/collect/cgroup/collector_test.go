@@ -268,3 +268,34 @@ func keyValues(s string) map[string]float64 {
 	}
 	return out
 }
+
+// Without the throttle files (kernels built without the throttling layer),
+// the BFQ scheduler's files are read instead.
+func TestBlkioBFQFallback(t *testing.T) {
+	sys := t.TempDir()
+	dir := filepath.Join(sys, "fs/cgroup/blkio/docker")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for path, content := range map[string]string{
+		"cgroup.procs":                      "",
+		"blkio.bfq.io_serviced":             "8:0 Read 5\n8:0 Write 0\n8:0 Total 5\nTotal 5\n",
+		"blkio.bfq.io_service_bytes":        "8:0 Read 20480\n8:0 Write 0\n8:0 Total 20480\nTotal 20480\n",
+		"docker/blkio.bfq.io_serviced":      "8:0 Read 3\n8:0 Write 1\n8:0 Total 4\nTotal 4\n",
+		"docker/blkio.bfq.io_service_bytes": "8:0 Read 12288\n8:0 Write 4096\n8:0 Total 16384\nTotal 16384\n",
+	} {
+		if err := os.WriteFile(filepath.Join(sys, "fs/cgroup/blkio", path), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paths := collect.DefaultPaths()
+	paths.Sysfs = sys
+	paths.Procfs = fixture(t, "v1").Procfs
+	got := collectCgroups(t, paths, 4)
+	if v := value(t, got, "container_blkio_device_usage_total", map[string]string{"id": "/docker", "operation": "Write"}); v != 4096 {
+		t.Errorf("bfq write bytes %v, want 4096", v)
+	}
+	if v := value(t, got, "mihari_cgroup_blkio_ios_total", map[string]string{"id": "/docker", "operation": "Read"}); v != 3 {
+		t.Errorf("bfq read ios %v, want 3", v)
+	}
+}

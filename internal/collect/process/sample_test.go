@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,23 @@ func TestSampleReadsOnlyWhatIsNeeded(t *testing.T) {
 	}
 	if n := s.limits.Stats().Reads; n != first {
 		t.Errorf("limits read %d times in two samples, want %d (once per process)", n, first)
+	}
+}
+
+// smaps and smaps_rollup stall the process they describe while the kernel
+// walks its page tables: mihari never reads them.
+func TestNeverReadsSmaps(t *testing.T) {
+	r := collect.NewReader(collect.Config{})
+	_, file, _, _ := runtime.Caller(0)
+	paths := collect.DefaultPaths()
+	paths.Procfs = filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "procs")
+	s := NewSampler(r, paths, Options{Cmdline: true, Cgroup: true, Wchan: true})
+	if _, err := s.Sample(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range r.Sources() {
+		if strings.Contains(src.Pattern(), "smaps") {
+			t.Errorf("source %s", src.Pattern())
+		}
 	}
 }
