@@ -3,6 +3,8 @@ package cgroupfs
 import (
 	"errors"
 	"fmt"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // BlkioEntry is one device line of a cgroup v1 blkio statistics file,
@@ -70,10 +72,10 @@ const minBlkioLine = len("0:0 Read 0")
 func ParseBlkio(b []byte) (entries []BlkioEntry, total uint64, err error) {
 	// At most an entry a line; the Total line makes that one too many,
 	// which costs 32 bytes and spares a special case.
-	entries = make([]BlkioEntry, 0, maxRecords(b, minBlkioLine))
+	entries = make([]BlkioEntry, 0, kerneltext.MaxRecords(b, minBlkioLine))
 	haveTotal := false
 	var s string // b as a string, made at the first unknown operation
-	var bad badLines
+	var bad kerneltext.BadLines
 	for n, rest := 1, b; len(rest) > 0; n++ {
 		e, op, size, ok := scanBlkioLine(rest)
 		if ok {
@@ -87,8 +89,8 @@ func ParseBlkio(b []byte) (entries []BlkioEntry, total uint64, err error) {
 			// writes it: the Total line, blank or malformed lines,
 			// odd spacing.
 			var line []byte
-			line, rest = nextLine(rest)
-			dev, tail := nextField(line)
+			line, rest = kerneltext.NextLine(rest)
+			dev, tail := kerneltext.NextField(line)
 			if len(dev) == 0 {
 				continue
 			}
@@ -98,7 +100,7 @@ func ParseBlkio(b []byte) (entries []BlkioEntry, total uint64, err error) {
 					err = errors.New(`second "Total" line`)
 				}
 				if err != nil {
-					bad.add(n, string(line), err)
+					bad.Add(n, string(line), err)
 					continue
 				}
 				total, haveTotal = v, true
@@ -106,7 +108,7 @@ func ParseBlkio(b []byte) (entries []BlkioEntry, total uint64, err error) {
 			}
 			var err error
 			if e, op, err = parseBlkioLine(dev, tail); err != nil {
-				bad.add(n, string(line), err)
+				bad.Add(n, string(line), err)
 				continue
 			}
 		}
@@ -135,7 +137,7 @@ func ParseBlkio(b []byte) (entries []BlkioEntry, total uint64, err error) {
 		}
 		entries = append(entries, e)
 	}
-	return entries, total, bad.err()
+	return entries, total, bad.Err()
 }
 
 // scanBlkioLine parses the line at the start of s if it is a device line
@@ -231,7 +233,7 @@ func parseBlkioLine(dev, tail []byte) (e BlkioEntry, op []byte, err error) {
 	if e.Major, e.Minor, err = parseDevice(dev); err != nil {
 		return BlkioEntry{}, nil, err
 	}
-	op, tail = nextField(tail)
+	op, tail = kerneltext.NextField(tail)
 	if len(op) == 0 {
 		return BlkioEntry{}, nil, errors.New("no operation")
 	}
@@ -243,12 +245,12 @@ func parseBlkioLine(dev, tail []byte) (e BlkioEntry, op []byte, err error) {
 
 // parseOnlyUint parses rest, which must be one number.
 func parseOnlyUint(rest []byte) (uint64, error) {
-	f, rest := nextField(rest)
+	f, rest := kerneltext.NextField(rest)
 	switch {
 	case len(f) == 0:
 		return 0, errors.New("no value")
-	case !isBlankLine(rest):
-		return 0, fmt.Errorf("text %s after the value", quote(rest))
+	case !kerneltext.IsBlankLine(rest):
+		return 0, fmt.Errorf("text %s after the value", kerneltext.Quote(rest))
 	}
-	return parseUint(f, 64)
+	return kerneltext.ParseUint(f, 64)
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 func TestParseBlkio(t *testing.T) {
@@ -253,12 +255,12 @@ func FuzzParseBlkio(f *testing.F) {
 		// takes.
 		for rest := b; len(rest) > 0; {
 			var line []byte
-			line, rest = nextLine(rest)
+			line, rest = kerneltext.NextLine(rest)
 			fast, op, _, ok := scanBlkioLine(line)
 			if !ok {
 				continue
 			}
-			dev, tail := nextField(line)
+			dev, tail := kerneltext.NextField(line)
 			slow, slowOp, err := parseBlkioLine(dev, tail)
 			if err != nil {
 				t.Fatalf("%q: fast path took it, slow path says %v", line, err)

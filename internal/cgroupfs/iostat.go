@@ -3,6 +3,8 @@ package cgroupfs
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // IOStat is one line of io.stat of cgroup v2: the I/O of the cgroup and
@@ -44,23 +46,23 @@ const minIOStatLine = len("0:0 rios=0")
 // skipped and reported in the error, and the good lines are returned in
 // file order whatever the error.
 func ParseIOStat(b []byte) ([]IOStat, error) {
-	stats := make([]IOStat, 0, maxRecords(b, minIOStatLine))
-	var bad badLines
+	stats := make([]IOStat, 0, kerneltext.MaxRecords(b, minIOStatLine))
+	var bad kerneltext.BadLines
 	for n := 1; len(b) > 0; n++ {
 		var line []byte
-		line, b = nextLine(b)
-		dev, rest := nextField(line)
+		line, b = kerneltext.NextLine(b)
+		dev, rest := kerneltext.NextField(line)
 		if len(dev) == 0 {
 			continue
 		}
 		st, err := parseIOStatLine(dev, rest)
 		if err != nil {
-			bad.add(n, string(line), err)
+			bad.Add(n, string(line), err)
 			continue
 		}
 		stats = append(stats, st)
 	}
-	return stats, bad.err()
+	return stats, bad.Err()
 }
 
 // parseIOStatLine parses the fields of a line after the device, dev.
@@ -72,12 +74,12 @@ func parseIOStatLine(dev, rest []byte) (IOStat, error) {
 	}
 	for {
 		var f []byte
-		if f, rest = nextField(rest); len(f) == 0 {
+		if f, rest = kerneltext.NextField(rest); len(f) == 0 {
 			return st, nil
 		}
 		key, val, ok := bytes.Cut(f, []byte("="))
 		if !ok {
-			return IOStat{}, fmt.Errorf("field %s is not key=value", quote(f))
+			return IOStat{}, fmt.Errorf("field %s is not key=value", kerneltext.Quote(f))
 		}
 		var dst *uint64
 		switch string(key) {
@@ -96,7 +98,7 @@ func parseIOStatLine(dev, rest []byte) (IOStat, error) {
 		default:
 			continue
 		}
-		if *dst, err = parseUint(val, 64); err != nil {
+		if *dst, err = kerneltext.ParseUint(val, 64); err != nil {
 			return IOStat{}, fmt.Errorf("%s: %w", key, err)
 		}
 	}

@@ -1,6 +1,10 @@
 package cgroupfs
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
+)
 
 // KeyValue is one line of a flat keyed file, "key value": cpu.stat,
 // memory.stat, cpuacct.stat, pids.events, cgroup.stat and others.
@@ -22,31 +26,31 @@ type KeyValue struct {
 // copy (a few kilobytes for memory.stat) alive.
 func ParseKeyValues(b []byte) ([]KeyValue, error) {
 	s := string(b)
-	kvs := make([]KeyValue, 0, maxRecords(s, len("a 0")))
-	var bad badLines
+	kvs := make([]KeyValue, 0, kerneltext.MaxRecords(s, len("a 0")))
+	var bad kerneltext.BadLines
 	for n := 1; len(s) > 0; n++ {
 		var line string
-		line, s = nextLine(s)
-		key, rest := nextField(line)
+		line, s = kerneltext.NextLine(s)
+		key, rest := kerneltext.NextField(line)
 		if key == "" {
 			continue
 		}
-		num, rest := nextField(rest)
+		num, rest := kerneltext.NextField(rest)
 		var err error
 		var v uint64
 		switch {
 		case num == "":
 			err = errors.New("no value")
-		case !isBlankLine(rest):
+		case !kerneltext.IsBlankLine(rest):
 			err = errors.New("more than two fields")
 		default:
-			v, err = parseUint(num, 64)
+			v, err = kerneltext.ParseUint(num, 64)
 		}
 		if err != nil {
-			bad.add(n, line, err)
+			bad.Add(n, line, err)
 			continue
 		}
 		kvs = append(kvs, KeyValue{Key: key, Value: v})
 	}
-	return kvs, bad.err()
+	return kvs, bad.Err()
 }

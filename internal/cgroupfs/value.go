@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // ParseValue parses a file of one unsigned number: cpuacct.usage,
@@ -28,9 +30,9 @@ func ParseValue(b []byte) (v uint64, unlimited bool, err error) {
 	case "":
 		return 0, false, errors.New("empty")
 	}
-	v, err = parseUint(s, 64)
+	v, err = kerneltext.ParseUint(s, 64)
 	if err != nil {
-		return 0, false, fmt.Errorf("%s is not a number or \"max\": %w", quote(s), errors.Unwrap(err))
+		return 0, false, fmt.Errorf("%s is not a number or \"max\": %w", kerneltext.Quote(s), errors.Unwrap(err))
 	}
 	return v, false, nil
 }

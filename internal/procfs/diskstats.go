@@ -3,6 +3,8 @@ package procfs
 import (
 	"errors"
 	"fmt"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // Diskstat is one line of /proc/diskstats: the I/O counters of one block
@@ -44,18 +46,18 @@ const (
 // one copy of b, so keeping one Diskstat keeps them all alive.
 func ParseDiskstats(b []byte) ([]Diskstat, error) {
 	s := string(b)
-	most := maxRecords(s, minDiskstatLine)
+	most := kerneltext.MaxRecords(s, minDiskstatLine)
 	disks := make([]Diskstat, 0, most)
 	// One array for the counters of every line rather than one a line: a
 	// host with hundreds of devices would otherwise make hundreds of small
 	// allocations a scrape. most bounds the valid lines, so it is big
 	// enough; the check below only guards against a mistake in that bound.
 	counters := make([]uint64, 0, most*maxDiskstatFields)
-	var bad badLines
+	var bad kerneltext.BadLines
 	for n := 1; len(s) > 0; n++ {
 		var line string
-		line, s = nextLine(s)
-		if isBlankLine(line) {
+		line, s = kerneltext.NextLine(s)
+		if kerneltext.IsBlankLine(line) {
 			continue
 		}
 		if cap(counters)-len(counters) < maxDiskstatFields {
@@ -63,35 +65,35 @@ func ParseDiskstats(b []byte) ([]Diskstat, error) {
 		}
 		d, err := parseDiskstatLine(line, counters[len(counters):len(counters)+maxDiskstatFields])
 		if err != nil {
-			bad.add(n, line, err)
+			bad.Add(n, line, err)
 			continue
 		}
 		counters = counters[:len(counters)+len(d.Fields)]
 		disks = append(disks, d)
 	}
-	return disks, bad.err()
+	return disks, bad.Err()
 }
 
 // parseDiskstatLine parses one line into a Diskstat whose Fields are the
 // start of buf, which has room for maxDiskstatFields counters.
 func parseDiskstatLine(line string, buf []uint64) (Diskstat, error) {
-	f, rest := nextField(line)
-	major, err := parseUint(f, 32)
+	f, rest := kerneltext.NextField(line)
+	major, err := kerneltext.ParseUint(f, 32)
 	if err != nil {
 		return Diskstat{}, fmt.Errorf("major: %w", err)
 	}
-	f, rest = nextField(rest)
-	minor, err := parseUint(f, 32)
+	f, rest = kerneltext.NextField(rest)
+	minor, err := kerneltext.ParseUint(f, 32)
 	if err != nil {
 		return Diskstat{}, fmt.Errorf("minor: %w", err)
 	}
-	name, rest := nextField(rest)
+	name, rest := kerneltext.NextField(rest)
 	if name == "" {
 		return Diskstat{}, errors.New("no device name")
 	}
 	n := 0
 	for ; n < maxDiskstatFields; n++ {
-		buf[n], f, rest, err = nextUint(rest)
+		buf[n], f, rest, err = kerneltext.NextUint(rest)
 		if err != nil {
 			return Diskstat{}, fmt.Errorf("counter %d: %w", n+1, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // Unlimited is the value of a Limit that is "unlimited", RLIM_INFINITY.
@@ -41,7 +43,7 @@ func ParseLimits(b []byte) (Limits, error) {
 	var haveFiles, haveAS bool
 	for n := 1; len(b) > 0; n++ {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = kerneltext.NextLine(b)
 		name, soft, hard, ok := splitLimitsRow(line)
 		if !ok {
 			continue
@@ -57,10 +59,10 @@ func ParseLimits(b []byte) (Limits, error) {
 		}
 		var err error
 		if dst.Soft, err = parseLimitValue(soft); err != nil {
-			return Limits{}, lineError(n, line, fmt.Errorf("soft limit: %w", err))
+			return Limits{}, kerneltext.LineError(n, line, fmt.Errorf("soft limit: %w", err))
 		}
 		if dst.Hard, err = parseLimitValue(hard); err != nil {
-			return Limits{}, lineError(n, line, fmt.Errorf("hard limit: %w", err))
+			return Limits{}, kerneltext.LineError(n, line, fmt.Errorf("hard limit: %w", err))
 		}
 	}
 	switch {
@@ -102,11 +104,11 @@ func isLimitValue(f []byte) bool {
 // lastField returns the last field of s and what precedes it.
 func lastField(s []byte) (field, rest []byte) {
 	j := len(s)
-	for j > 0 && isBlank(s[j-1]) {
+	for j > 0 && kerneltext.IsBlank(s[j-1]) {
 		j--
 	}
 	i := j
-	for i > 0 && !isBlank(s[i-1]) {
+	for i > 0 && !kerneltext.IsBlank(s[i-1]) {
 		i--
 	}
 	return s[i:j], s[:i]
@@ -117,5 +119,5 @@ func parseLimitValue(f []byte) (uint64, error) {
 	if string(f) == "unlimited" {
 		return Unlimited, nil
 	}
-	return parseUint(f, 64)
+	return kerneltext.ParseUint(f, 64)
 }

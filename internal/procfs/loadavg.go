@@ -2,6 +2,8 @@ package procfs
 
 import (
 	"fmt"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // LoadAvg is /proc/loadavg: the system load averaged over 1, 5 and 15
@@ -20,18 +22,18 @@ type LoadAvg struct {
 // strict: the first line must start with three numbers. The fields after
 // them (runnable and total threads, last PID) are not parsed.
 func ParseLoadAvg(b []byte) (LoadAvg, error) {
-	line, _ := nextLine(b)
+	line, _ := kerneltext.NextLine(b)
 	var v [3]float64
 	rest := line
 	for i := range v {
 		var f []byte
-		f, rest = nextField(rest)
+		f, rest = kerneltext.NextField(rest)
 		if len(f) == 0 {
-			return LoadAvg{}, fmt.Errorf("%s: want 3 load averages, have %d", quote(line), i)
+			return LoadAvg{}, fmt.Errorf("%s: want 3 load averages, have %d", kerneltext.Quote(line), i)
 		}
-		x, err := parseFloat(f)
+		x, err := kerneltext.ParseFloat(f)
 		if err != nil {
-			return LoadAvg{}, fmt.Errorf("%s: %w", quote(line), err)
+			return LoadAvg{}, fmt.Errorf("%s: %w", kerneltext.Quote(line), err)
 		}
 		v[i] = x
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // MeminfoField is one line of /proc/meminfo, "Active(anon):   1512 kB".
@@ -23,7 +25,7 @@ type MeminfoField struct {
 // The names are substrings of one copy of b, so keeping one keeps the
 // whole copy (a few kilobytes) alive.
 func ParseMeminfo(b []byte) ([]MeminfoField, error) {
-	return parseLines(b, "a:0", parseMeminfoLine)
+	return kerneltext.ParseLines(b, "a:0", parseMeminfoLine)
 }
 
 // parseMeminfoLine parses "Name: value" or "Name: value kB".
@@ -32,20 +34,20 @@ func parseMeminfoLine(line string) (MeminfoField, error) {
 	if !ok {
 		return MeminfoField{}, errors.New("no colon")
 	}
-	if f, _ := nextField(name); name == "" || f != name {
+	if f, _ := kerneltext.NextField(name); name == "" || f != name {
 		return MeminfoField{}, fmt.Errorf("name %q is empty or has blanks", name)
 	}
-	num, rest := nextField(rest)
+	num, rest := kerneltext.NextField(rest)
 	if num == "" {
 		return MeminfoField{}, errors.New("no value")
 	}
-	v, err := parseFloat(num)
+	v, err := kerneltext.ParseFloat(num)
 	if err != nil {
 		return MeminfoField{}, err
 	}
-	unit, rest := nextField(rest)
+	unit, rest := kerneltext.NextField(rest)
 	switch {
-	case !isBlankLine(rest):
+	case !kerneltext.IsBlankLine(rest):
 		return MeminfoField{}, errors.New("text after the unit")
 	case unit != "" && unit != "kB":
 		// Every line of every kernel so far is in kB or has no unit;

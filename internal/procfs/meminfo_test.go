@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 func TestParseMeminfo(t *testing.T) {
@@ -70,7 +72,7 @@ func TestParseMeminfoBadLineErrors(t *testing.T) {
 		{"MemTotal: x kB", `line 1 "MemTotal: x kB": strconv.ParseFloat: parsing "x": invalid syntax`},
 		{"MemTotal: 1 MB", `line 1 "MemTotal: 1 MB": unit "MB" is not kB`},
 		{"MemTotal: 1 kB extra", `line 1 "MemTotal: 1 kB extra": text after the unit`},
-		{strings.Repeat("x", 100), `line 1 "` + strings.Repeat("x", maxQuoted) + `"...: no colon`},
+		{strings.Repeat("x", 100), `line 1 "` + strings.Repeat("x", kerneltext.MaxQuoted) + `"...: no colon`},
 	}
 	for _, tt := range tests {
 		_, err := ParseMeminfo([]byte(tt.in))

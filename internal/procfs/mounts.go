@@ -3,6 +3,8 @@ package procfs
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // Mount is one line of /proc/[pid]/mounts, in fstab(5) format.
@@ -34,7 +36,7 @@ const minMountFields = 4
 // Strings without escapes are substrings of one copy of b, so keeping one
 // keeps the whole copy alive.
 func ParseMounts(b []byte) ([]Mount, error) {
-	return parseLines(b, "a b c d", parseMountLine)
+	return kerneltext.ParseLines(b, "a b c d", parseMountLine)
 }
 
 // parseMountLine parses "device mountpoint type options dump pass".
@@ -42,7 +44,7 @@ func parseMountLine(line string) (Mount, error) {
 	var f [minMountFields]string
 	rest := line
 	for i := range f {
-		if f[i], rest = nextField(rest); f[i] == "" {
+		if f[i], rest = kerneltext.NextField(rest); f[i] == "" {
 			return Mount{}, fmt.Errorf("want at least %d fields, have %d", minMountFields, i)
 		}
 	}

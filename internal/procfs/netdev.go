@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // NetDevLine is one interface's line of /proc/net/dev: its traffic counters
@@ -64,22 +66,22 @@ const (
 // whole copy alive.
 func ParseNetDev(b []byte) ([]NetDevLine, error) {
 	s := string(b)
-	devs := make([]NetDevLine, 0, maxRecords(s, minNetDevLine))
-	var bad badLines
+	devs := make([]NetDevLine, 0, kerneltext.MaxRecords(s, minNetDevLine))
+	var bad kerneltext.BadLines
 	for n := 1; len(s) > 0; n++ {
 		var line string
-		line, s = nextLine(s)
-		if isBlankLine(line) || strings.IndexByte(line, '|') >= 0 {
+		line, s = kerneltext.NextLine(s)
+		if kerneltext.IsBlankLine(line) || strings.IndexByte(line, '|') >= 0 {
 			continue
 		}
 		d, err := parseNetDevLine(line)
 		if err != nil {
-			bad.add(n, line, err)
+			bad.Add(n, line, err)
 			continue
 		}
 		devs = append(devs, d)
 	}
-	return devs, bad.err()
+	return devs, bad.Err()
 }
 
 // parseNetDevLine parses "  eth0: 16 counters". Old kernels wrote
@@ -89,7 +91,7 @@ func ParseNetDev(b []byte) ([]NetDevLine, error) {
 // anything, is the first counter. Names cannot contain ':' (the kernel's
 // dev_valid_name refuses it).
 func parseNetDevLine(line string) (NetDevLine, error) {
-	first, rest := nextField(line)
+	first, rest := kerneltext.NextField(line)
 	i := strings.LastIndexByte(first, ':')
 	if i < 0 {
 		return NetDevLine{}, errors.New("no colon after the interface name")
@@ -102,7 +104,7 @@ func parseNetDevLine(line string) (NetDevLine, error) {
 	n := 0
 	if glued != "" {
 		var err error
-		if v[0], err = parseUint(glued, 64); err != nil {
+		if v[0], err = kerneltext.ParseUint(glued, 64); err != nil {
 			return NetDevLine{}, fmt.Errorf("counter 1: %w", err)
 		}
 		n++
@@ -110,7 +112,7 @@ func parseNetDevLine(line string) (NetDevLine, error) {
 	for ; n < len(v); n++ {
 		var f string
 		var err error
-		if v[n], f, rest, err = nextUint(rest); err != nil {
+		if v[n], f, rest, err = kerneltext.NextUint(rest); err != nil {
 			return NetDevLine{}, fmt.Errorf("counter %d: %w", n+1, err)
 		}
 		if f == "" {

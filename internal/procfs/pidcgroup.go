@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // PidCgroup is one line of /proc/[pid]/cgroup: the cgroup of the process
@@ -33,7 +35,7 @@ type PidCgroup struct {
 func ParsePidCgroup(b []byte) ([]PidCgroup, error) {
 	// A line has at most one controller more than it has commas.
 	names := make([]string, 0, bytes.Count(b, []byte(","))+bytes.Count(b, []byte("\n"))+1)
-	return parseLines(b, "0::/", func(line string) (PidCgroup, error) {
+	return kerneltext.ParseLines(b, "0::/", func(line string) (PidCgroup, error) {
 		cg, err := parsePidCgroupLine(line, names[len(names):])
 		names = names[:len(names)+len(cg.Controllers)]
 		return cg, err
@@ -51,7 +53,7 @@ func parsePidCgroupLine(line string, buf []string) (PidCgroup, error) {
 	if !ok {
 		return PidCgroup{}, errors.New("want hierarchy-ID:controllers:path, have one colon")
 	}
-	n, err := parseUint(id, 31)
+	n, err := kerneltext.ParseUint(id, 31)
 	if err != nil {
 		return PidCgroup{}, fmt.Errorf("hierarchy ID: %w", err)
 	}

@@ -3,6 +3,8 @@ package procfs
 import (
 	"bytes"
 	"errors"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // PidIO is /proc/[pid]/io: the I/O a process has done since it started,
@@ -40,7 +42,7 @@ func ParsePidIO(b []byte) (PidIO, error) {
 	known := false
 	for n := 1; len(b) > 0; n++ {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = kerneltext.NextLine(b)
 		i := bytes.IndexByte(line, ':')
 		if i < 0 {
 			continue
@@ -66,7 +68,7 @@ func ParsePidIO(b []byte) (PidIO, error) {
 		}
 		v, err := parseOnlyUint(line[i+1:])
 		if err != nil {
-			return PidIO{}, lineError(n, line, err)
+			return PidIO{}, kerneltext.LineError(n, line, err)
 		}
 		*dst = v
 		known = true

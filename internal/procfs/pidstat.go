@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // PidStat is /proc/[pid]/stat, the line ps(1) reads: the fields of it that
@@ -87,45 +89,45 @@ func ParsePidStat(b []byte) (PidStat, error) {
 	open := bytes.IndexByte(b, '(')
 	end := bytes.LastIndexByte(b, ')')
 	if open < 0 || end < open {
-		return PidStat{}, fmt.Errorf("%s: no command name in parentheses", quote(b))
+		return PidStat{}, fmt.Errorf("%s: no command name in parentheses", kerneltext.Quote(b))
 	}
 	st := PidStat{Processor: -1}
 	pid, err := parsePidStatPID(b[:open])
 	if err != nil {
-		return PidStat{}, fmt.Errorf("%s: pid: %w", quote(b), err)
+		return PidStat{}, fmt.Errorf("%s: pid: %w", kerneltext.Quote(b), err)
 	}
 	st.PID = pid
 	st.Comm = string(b[open+1 : end])
 	// The comm may hold a newline; what follows it does not, so the line
 	// ends at the first newline after it.
-	rest, _ := nextLine(b[end+1:])
+	rest, _ := kerneltext.NextLine(b[end+1:])
 	n := 2
 	for n < pidStatDelayAcct {
 		var f []byte
-		if f, rest = nextField(rest); len(f) == 0 {
+		if f, rest = kerneltext.NextField(rest); len(f) == 0 {
 			break
 		}
 		n++
 		if err := st.setField(n, f); err != nil {
-			return PidStat{}, fmt.Errorf("%s: field %d %w", quote(b), n, err)
+			return PidStat{}, fmt.Errorf("%s: field %d %w", kerneltext.Quote(b), n, err)
 		}
 	}
 	if n < minPidStatFields {
-		return PidStat{}, fmt.Errorf("%s: want at least %d fields, have %d", quote(b), minPidStatFields, n)
+		return PidStat{}, fmt.Errorf("%s: want at least %d fields, have %d", kerneltext.Quote(b), minPidStatFields, n)
 	}
 	return st, nil
 }
 
 // parsePidStatPID parses what precedes the comm: the PID and a blank.
 func parsePidStatPID(s []byte) (int, error) {
-	f, rest := nextField(s)
+	f, rest := kerneltext.NextField(s)
 	switch {
 	case len(f) == 0:
 		return 0, errors.New("no pid")
-	case !isBlankLine(rest):
-		return 0, fmt.Errorf("text %s after it", quote(rest))
+	case !kerneltext.IsBlankLine(rest):
+		return 0, fmt.Errorf("text %s after it", kerneltext.Quote(rest))
 	}
-	v, err := parseUint(f, 31)
+	v, err := kerneltext.ParseUint(f, 31)
 	return int(v), err
 }
 
@@ -136,50 +138,50 @@ func (st *PidStat) setField(n int, f []byte) error {
 	switch n {
 	case 3:
 		if len(f) != 1 {
-			return fmt.Errorf("(state): %s is not one letter", quote(f))
+			return fmt.Errorf("(state): %s is not one letter", kerneltext.Quote(f))
 		}
 		st.State = f[0]
 	case 4:
 		name = "ppid"
 		var v uint64
-		v, err = parseUint(f, 31)
+		v, err = kerneltext.ParseUint(f, 31)
 		st.PPID = int(v)
 	case 10:
 		name = "minflt"
-		st.MinFlt, err = parseUint(f, 64)
+		st.MinFlt, err = kerneltext.ParseUint(f, 64)
 	case 12:
 		name = "majflt"
-		st.MajFlt, err = parseUint(f, 64)
+		st.MajFlt, err = kerneltext.ParseUint(f, 64)
 	case 14:
 		name = "utime"
-		st.UTime, err = parseUint(f, 64)
+		st.UTime, err = kerneltext.ParseUint(f, 64)
 	case 15:
 		name = "stime"
-		st.STime, err = parseUint(f, 64)
+		st.STime, err = kerneltext.ParseUint(f, 64)
 	case 18:
 		name = "priority"
-		st.Priority, err = parseInt(f, 64)
+		st.Priority, err = kerneltext.ParseInt(f, 64)
 	case 19:
 		name = "nice"
-		st.Nice, err = parseInt(f, 64)
+		st.Nice, err = kerneltext.ParseInt(f, 64)
 	case 20:
 		name = "num_threads"
-		st.NumThreads, err = parseInt(f, 64)
+		st.NumThreads, err = kerneltext.ParseInt(f, 64)
 	case 22:
 		name = "starttime"
-		st.StartTime, err = parseUint(f, 64)
+		st.StartTime, err = kerneltext.ParseUint(f, 64)
 	case 23:
 		name = "vsize"
-		st.VSize, err = parseUint(f, 64)
+		st.VSize, err = kerneltext.ParseUint(f, 64)
 	case 24:
 		name = "rss"
-		st.RSS, err = parseInt(f, 64)
+		st.RSS, err = kerneltext.ParseInt(f, 64)
 	case pidStatProcessor:
 		name = "processor"
-		st.Processor, err = parseInt(f, 64)
+		st.Processor, err = kerneltext.ParseInt(f, 64)
 	case pidStatDelayAcct:
 		name = "delayacct_blkio_ticks"
-		st.DelayAcctBlkioTicks, err = parseUint(f, 64)
+		st.DelayAcctBlkioTicks, err = kerneltext.ParseUint(f, 64)
 	}
 	if err != nil {
 		return fmt.Errorf("(%s): %w", name, err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // statTail is the fields of a kernel thread's stat after its comm, from
@@ -295,9 +297,9 @@ func FuzzParsePidStat(f *testing.F) {
 		if !bytes.Contains(b, []byte("("+st.Comm+")")) {
 			t.Fatalf("comm %q is not between parentheses in %q", st.Comm, b)
 		}
-		rest, _ := nextLine(b[bytes.LastIndexByte(b, ')')+1:])
+		rest, _ := kerneltext.NextLine(b[bytes.LastIndexByte(b, ')')+1:])
 		n := 2
-		for f, rest := nextField(rest); len(f) > 0; f, rest = nextField(rest) {
+		for f, rest := kerneltext.NextField(rest); len(f) > 0; f, rest = kerneltext.NextField(rest) {
 			n++
 		}
 		if n < minPidStatFields {

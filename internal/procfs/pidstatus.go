@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // PidStatus is /proc/[pid]/status: the fields of it that mihari exports.
@@ -66,7 +68,7 @@ func ParsePidStatus(b []byte) (PidStatus, error) {
 	haveName := false
 	for n := 1; len(b) > 0; n++ {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = kerneltext.NextLine(b)
 		i := bytes.IndexByte(line, ':')
 		if i < 0 {
 			continue
@@ -112,7 +114,7 @@ func ParsePidStatus(b []byte) (PidStatus, error) {
 			st.NonvoluntaryCtxtSwitches, err = parseOnlyUint(val)
 		}
 		if err != nil {
-			return PidStatus{}, lineError(n, line, err)
+			return PidStatus{}, kerneltext.LineError(n, line, err)
 		}
 	}
 	if !haveName {
@@ -157,9 +159,9 @@ func unescapeStatusName(val []byte) string {
 
 // parseStatusState parses the value of "State:\tS (sleeping)": its letter.
 func parseStatusState(val []byte) (byte, error) {
-	f, _ := nextField(val)
+	f, _ := kerneltext.NextField(val)
 	if len(f) != 1 {
-		return 0, fmt.Errorf("state %s is not one letter", quote(f))
+		return 0, fmt.Errorf("state %s is not one letter", kerneltext.Quote(f))
 	}
 	return f[0], nil
 }
@@ -181,14 +183,14 @@ func parseStatusIDs(val []byte, ids *[4]uint64) error {
 	for i := range ids {
 		var f []byte
 		var err error
-		if ids[i], f, val, err = nextUint(val); err != nil {
+		if ids[i], f, val, err = kerneltext.NextUint(val); err != nil {
 			return err
 		}
 		if len(f) == 0 {
 			return fmt.Errorf("want 4 IDs, have %d", i)
 		}
 	}
-	if !isBlankLine(val) {
+	if !kerneltext.IsBlankLine(val) {
 		return errors.New("more than 4 IDs")
 	}
 	return nil
@@ -197,16 +199,16 @@ func parseStatusIDs(val []byte, ids *[4]uint64) error {
 // parseStatusKB parses the value of a memory line, "    1760 kB", into
 // bytes.
 func parseStatusKB(val []byte) (uint64, error) {
-	v, f, rest, err := nextUint(val)
+	v, f, rest, err := kerneltext.NextUint(val)
 	if err != nil {
 		return 0, err
 	}
 	if len(f) == 0 {
 		return 0, errors.New("no number")
 	}
-	unit, rest := nextField(rest)
-	if string(unit) != "kB" || !isBlankLine(rest) {
-		return 0, fmt.Errorf("want a number of kB, have %s", quote(val))
+	unit, rest := kerneltext.NextField(rest)
+	if string(unit) != "kB" || !kerneltext.IsBlankLine(rest) {
+		return 0, fmt.Errorf("want a number of kB, have %s", kerneltext.Quote(val))
 	}
 	if v > math.MaxUint64/1024 {
 		return 0, fmt.Errorf("%d kB is out of range", v)

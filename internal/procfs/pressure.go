@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // PSILine is one line of a pressure stall information file: how much of
@@ -44,8 +46,8 @@ func ParsePressure(b []byte) (PSIStats, error) {
 	var lines *[2]PSILine
 	for n := 1; len(b) > 0; n++ {
 		var line []byte
-		line, b = nextLine(b)
-		kind, rest := nextField(line)
+		line, b = kerneltext.NextLine(b)
+		kind, rest := kerneltext.NextField(line)
 		var i int
 		var dst **PSILine
 		switch string(kind) {
@@ -57,11 +59,11 @@ func ParsePressure(b []byte) (PSIStats, error) {
 			continue
 		}
 		if *dst != nil {
-			return PSIStats{}, lineError(n, line, fmt.Errorf("second %q line", kind))
+			return PSIStats{}, kerneltext.LineError(n, line, fmt.Errorf("second %q line", kind))
 		}
 		l, err := parsePSILine(rest)
 		if err != nil {
-			return PSIStats{}, lineError(n, line, err)
+			return PSIStats{}, kerneltext.LineError(n, line, err)
 		}
 		if lines == nil {
 			lines = new([2]PSILine)
@@ -84,27 +86,27 @@ func parsePSILine(rest []byte) (PSILine, error) {
 	seen := 0
 	for {
 		var f []byte
-		f, rest = nextField(rest)
+		f, rest = kerneltext.NextField(rest)
 		if len(f) == 0 {
 			break
 		}
 		key, val, ok := bytes.Cut(f, []byte("="))
 		if !ok {
-			return PSILine{}, fmt.Errorf("field %s is not key=value", quote(f))
+			return PSILine{}, fmt.Errorf("field %s is not key=value", kerneltext.Quote(f))
 		}
 		var err error
 		switch string(key) {
 		case "avg10":
-			l.Avg10, err = parseFloat(val)
+			l.Avg10, err = kerneltext.ParseFloat(val)
 			seen |= 1 << 0
 		case "avg60":
-			l.Avg60, err = parseFloat(val)
+			l.Avg60, err = kerneltext.ParseFloat(val)
 			seen |= 1 << 1
 		case "avg300":
-			l.Avg300, err = parseFloat(val)
+			l.Avg300, err = kerneltext.ParseFloat(val)
 			seen |= 1 << 2
 		case "total":
-			l.Total, err = parseUint(val, 64)
+			l.Total, err = kerneltext.ParseUint(val, 64)
 			seen |= 1 << 3
 		}
 		if err != nil {

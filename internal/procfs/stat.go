@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
 )
 
 // UserHZ is USER_HZ, the unit of the CPU times in /proc/stat: ticks per
@@ -100,8 +102,8 @@ func ParseStat(b []byte) (Stat, error) {
 	haveTotal := false
 	for n := 1; len(b) > 0; n++ {
 		var line []byte
-		line, b = nextLine(b)
-		key, rest := nextField(line)
+		line, b = kerneltext.NextLine(b)
+		key, rest := kerneltext.NextField(line)
 		var err error
 		switch string(key) {
 		case "cpu":
@@ -132,7 +134,7 @@ func ParseStat(b []byte) (Stat, error) {
 			st.CPUs = append(st.CPUs, cpu)
 		}
 		if err != nil {
-			return Stat{}, lineError(n, line, err)
+			return Stat{}, kerneltext.LineError(n, line, err)
 		}
 	}
 	if !haveTotal {
@@ -148,7 +150,7 @@ func ParseStat(b []byte) (Stat, error) {
 
 // parseCPU parses a "cpuN" line, key being "cpuN".
 func parseCPU(key, rest []byte) (CPU, error) {
-	id, err := parseUint(key[len("cpu"):], 31)
+	id, err := kerneltext.ParseUint(key[len("cpu"):], 31)
 	if err != nil {
 		return CPU{}, fmt.Errorf("cpu number: %w", err)
 	}
@@ -167,7 +169,7 @@ func parseCPUTime(rest []byte) (CPUTime, error) {
 	for ; n < len(v); n++ {
 		var f []byte
 		var err error
-		if v[n], f, rest, err = nextUint(rest); err != nil {
+		if v[n], f, rest, err = kerneltext.NextUint(rest); err != nil {
 			return CPUTime{}, err
 		}
 		if len(f) == 0 {
@@ -186,23 +188,23 @@ func parseCPUTime(rest []byte) (CPUTime, error) {
 // parseFirstUint parses the first field of rest, which must exist, and
 // ignores the others.
 func parseFirstUint(rest []byte) (uint64, error) {
-	f, _ := nextField(rest)
+	f, _ := kerneltext.NextField(rest)
 	if len(f) == 0 {
 		return 0, errors.New("no number")
 	}
-	return parseUint(f, 64)
+	return kerneltext.ParseUint(f, 64)
 }
 
 // parseOnlyUint parses rest, which must be one number.
 func parseOnlyUint(rest []byte) (uint64, error) {
-	f, rest := nextField(rest)
+	f, rest := kerneltext.NextField(rest)
 	if len(f) == 0 {
 		return 0, errors.New("no number")
 	}
-	if !isBlankLine(rest) {
+	if !kerneltext.IsBlankLine(rest) {
 		return 0, errors.New("more than one number")
 	}
-	return parseUint(f, 64)
+	return kerneltext.ParseUint(f, 64)
 }
 
 // parseSoftIRQ parses the numbers of the softirq line: the total, then one
@@ -212,15 +214,15 @@ func parseSoftIRQ(rest []byte) (uint64, []uint64, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	_, rest = nextField(rest)
+	_, rest = kerneltext.NextField(rest)
 	var vectors []uint64
 	for {
 		var f []byte
-		f, rest = nextField(rest)
+		f, rest = kerneltext.NextField(rest)
 		if len(f) == 0 {
 			return total, vectors, nil
 		}
-		v, err := parseUint(f, 64)
+		v, err := kerneltext.ParseUint(f, 64)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -1,6 +1,10 @@
 package procfs
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/mihari-dev/mihari/internal/kerneltext"
+)
 
 // VmstatField is one line of /proc/vmstat, "pgfault 5718110".
 type VmstatField struct {
@@ -17,20 +21,20 @@ type VmstatField struct {
 // The names are substrings of one copy of b, so keeping one keeps the
 // whole copy (a few kilobytes) alive.
 func ParseVmstat(b []byte) ([]VmstatField, error) {
-	return parseLines(b, "a 0", parseVmstatLine)
+	return kerneltext.ParseLines(b, "a 0", parseVmstatLine)
 }
 
 // parseVmstatLine parses "name value".
 func parseVmstatLine(line string) (VmstatField, error) {
-	name, rest := nextField(line)
-	num, rest := nextField(rest)
+	name, rest := kerneltext.NextField(line)
+	num, rest := kerneltext.NextField(rest)
 	if num == "" {
 		return VmstatField{}, errors.New("no value")
 	}
-	if !isBlankLine(rest) {
+	if !kerneltext.IsBlankLine(rest) {
 		return VmstatField{}, errors.New("more than two fields")
 	}
-	v, err := parseFloat(num)
+	v, err := kerneltext.ParseFloat(num)
 	if err != nil {
 		return VmstatField{}, err
 	}

@@ -1,4 +1,8 @@
-package procfs
+// Package kerneltext scans the text the kernel writes in /proc, /sys and
+// cgroup files: lines of blank-separated fields, mostly decimal numbers.
+// The helpers work on a file's bytes or on one string conversion of it, so
+// parsing a file costs an allocation or two rather than one per line.
+package kerneltext
 
 import (
 	"bytes"
@@ -7,16 +11,16 @@ import (
 	"strings"
 )
 
-// text is what the scanning helpers below work on: a file's bytes, or, for
+// Text is what the helpers work on: a file's bytes, or, for
 // the parsers that return strings, the file converted once to a string.
 // Working on that one string makes every name a parser returns a substring
 // of it, so a file costs one string allocation instead of one per line.
-type text interface{ ~string | ~[]byte }
+type Text interface{ ~string | ~[]byte }
 
-// indexByte is strings.IndexByte or bytes.IndexByte, whichever fits s: both
+// IndexByte is strings.IndexByte or bytes.IndexByte, whichever fits s: both
 // are vectorised, which a generic loop is not, and the type switch costs a
 // few nanoseconds without allocating.
-func indexByte[T text](s T, c byte) int {
+func IndexByte[T Text](s T, c byte) int {
 	switch v := any(s).(type) {
 	case string:
 		return strings.IndexByte(v, c)
@@ -31,63 +35,63 @@ func indexByte[T text](s T, c byte) int {
 	return -1
 }
 
-// nextLine returns the first line of s without its '\n', and the rest of s
+// NextLine returns the first line of s without its '\n', and the rest of s
 // after it.
-func nextLine[T text](s T) (line, rest T) {
-	if i := indexByte(s, '\n'); i >= 0 {
+func NextLine[T Text](s T) (line, rest T) {
+	if i := IndexByte(s, '\n'); i >= 0 {
 		return s[:i], s[i+1:]
 	}
 	return s, s[len(s):]
 }
 
-// isBlank reports whether c separates fields. The kernel writes spaces and
+// IsBlank reports whether c separates fields. The kernel writes spaces and
 // the odd tab; '\r' is accepted so that a fixture edited on another system
 // still parses.
-func isBlank(c byte) bool {
+func IsBlank(c byte) bool {
 	// The first test settles every printable byte, nearly all of a file,
 	// in one comparison.
 	return c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f')
 }
 
-// nextField skips the blanks at the start of s and returns the field that
+// NextField skips the blanks at the start of s and returns the field that
 // follows and the rest of s after it; field is empty when s holds only
 // blanks. Unlike bytes.Fields it allocates no slice of fields.
-func nextField[T text](s T) (field, rest T) {
+func NextField[T Text](s T) (field, rest T) {
 	i := 0
-	for i < len(s) && isBlank(s[i]) {
+	for i < len(s) && IsBlank(s[i]) {
 		i++
 	}
 	j := i
-	for j < len(s) && !isBlank(s[j]) {
+	for j < len(s) && !IsBlank(s[j]) {
 		j++
 	}
 	return s[i:j], s[j:]
 }
 
-// isBlankLine reports whether line holds nothing but blanks.
-func isBlankLine[T text](line T) bool {
-	f, _ := nextField(line)
+// IsBlankLine reports whether line holds nothing but blanks.
+func IsBlankLine[T Text](line T) bool {
+	f, _ := NextField(line)
 	return len(f) == 0
 }
 
-// parseUint parses s as a decimal number of at most bitSize bits, as
+// ParseUint parses s as a decimal number of at most bitSize bits, as
 // strconv.ParseUint(s, 10, bitSize) does. Plain digits, nearly every number
 // of /proc, take a loop of a few instructions a digit; anything else goes to
 // strconv, which also makes the error.
-func parseUint[T text](s T, bitSize int) (uint64, error) {
-	if v, ok := parseDigits(s); ok && (bitSize >= 64 || v < 1<<bitSize) {
+func ParseUint[T Text](s T, bitSize int) (uint64, error) {
+	if v, ok := ParseDigits(s); ok && (bitSize >= 64 || v < 1<<bitSize) {
 		return v, nil
 	}
 	return strconv.ParseUint(string(s), 10, bitSize)
 }
 
-// nextUint is nextField followed by parseUint(field, 64), in one pass over
+// NextUint is NextField followed by ParseUint(field, 64), in one pass over
 // the digits instead of two: the counters of diskstats, net/dev and stat
 // are most of what those parsers do. field is empty, and err nil, when s
 // holds only blanks.
-func nextUint[T text](s T) (v uint64, field, rest T, err error) {
+func NextUint[T Text](s T) (v uint64, field, rest T, err error) {
 	i := 0
-	for i < len(s) && isBlank(s[i]) {
+	for i < len(s) && IsBlank(s[i]) {
 		i++
 	}
 	j := i
@@ -98,33 +102,33 @@ func nextUint[T text](s T) (v uint64, field, rest T, err error) {
 		}
 		v = v*10 + uint64(d)
 	}
-	if n := j - i; n > 0 && n <= 19 && (j == len(s) || isBlank(s[j])) {
+	if n := j - i; n > 0 && n <= 19 && (j == len(s) || IsBlank(s[j])) {
 		return v, s[i:j], s[j:], nil
 	}
 	// Not plain digits, or too many of them to have skipped the overflow
-	// check: find the field's end and let parseUint decide.
-	for j < len(s) && !isBlank(s[j]) {
+	// check: find the field's end and let ParseUint decide.
+	for j < len(s) && !IsBlank(s[j]) {
 		j++
 	}
 	field, rest = s[i:j], s[j:]
 	if len(field) == 0 {
 		return 0, field, rest, nil
 	}
-	v, err = parseUint(field, 64)
+	v, err = ParseUint(field, 64)
 	return v, field, rest, err
 }
 
-// parseInt parses s as a decimal number of at most bitSize bits, as
+// ParseInt parses s as a decimal number of at most bitSize bits, as
 // strconv.ParseInt(s, 10, bitSize) does, with the same shortcut as
-// parseUint for plain digits and a leading '-': the signed fields of
+// ParseUint for plain digits and a leading '-': the signed fields of
 // /proc/[pid]/stat (nice, priority, tpgid) are mostly small.
-func parseInt[T text](s T, bitSize int) (int64, error) {
+func ParseInt[T Text](s T, bitSize int) (int64, error) {
 	neg := len(s) > 0 && s[0] == '-'
 	digits := s
 	if neg {
 		digits = s[1:]
 	}
-	if v, ok := parseDigits(digits); ok && bitSize >= 1 && bitSize <= 64 {
+	if v, ok := ParseDigits(digits); ok && bitSize >= 1 && bitSize <= 64 {
 		limit := uint64(1) << (bitSize - 1)
 		switch {
 		case neg && v <= limit:
@@ -138,9 +142,9 @@ func parseInt[T text](s T, bitSize int) (int64, error) {
 	return strconv.ParseInt(string(s), 10, bitSize)
 }
 
-// parseDigits parses s if it is 1 to 19 decimal digits, which cannot
+// ParseDigits parses s if it is 1 to 19 decimal digits, which cannot
 // overflow a uint64.
-func parseDigits[T text](s T) (uint64, bool) {
+func ParseDigits[T Text](s T) (uint64, bool) {
 	if len(s) == 0 || len(s) > 19 {
 		return 0, false
 	}
@@ -155,54 +159,54 @@ func parseDigits[T text](s T) (uint64, bool) {
 	return v, true
 }
 
-// parseFloat parses s as strconv.ParseFloat(s, 64) does. Most values in
+// ParseFloat parses s as strconv.ParseFloat(s, 64) does. Most values in
 // /proc are integers written as such; up to 15 digits they convert to a
 // float64 exactly, so the shortcut gives ParseFloat's result bit for bit.
-func parseFloat[T text](s T) (float64, error) {
+func ParseFloat[T Text](s T) (float64, error) {
 	if len(s) <= 15 {
-		if v, ok := parseDigits(s); ok {
+		if v, ok := ParseDigits(s); ok {
 			return float64(v), nil
 		}
 	}
 	return strconv.ParseFloat(string(s), 64)
 }
 
-// maxQuoted caps the input quoted in an error: a malformed line can be a
+// MaxQuoted caps the input quoted in an error: a malformed line can be a
 // whole file without a newline, and an error is not the place to copy it.
-const maxQuoted = 80
+const MaxQuoted = 80
 
-// quote returns s quoted for an error message, cut to maxQuoted bytes.
-func quote[T text](s T) string {
-	if len(s) > maxQuoted {
-		return strconv.Quote(string(s[:maxQuoted])) + "..."
+// Quote returns s quoted for an error message, cut to MaxQuoted bytes.
+func Quote[T Text](s T) string {
+	if len(s) > MaxQuoted {
+		return strconv.Quote(string(s[:MaxQuoted])) + "..."
 	}
 	return strconv.Quote(string(s))
 }
 
-// lineError says which line of a file is malformed and why.
-func lineError[T text](n int, line T, err error) error {
-	return fmt.Errorf("line %d %s: %w", n, quote(line), err)
+// LineError says which line of a file is malformed and why.
+func LineError[T Text](n int, line T, err error) error {
+	return fmt.Errorf("line %d %s: %w", n, Quote(line), err)
 }
 
-// badLines collects the malformed lines of a lenient parser. It keeps the
+// BadLines collects the malformed lines of a lenient parser. It keeps the
 // first error and counts the others, so that the error of a file of
 // garbage is one line long, not one line per line of the file.
-type badLines struct {
+type BadLines struct {
 	first error
 	n     int
 }
 
 // add records that line number n, line, is malformed because of err.
-func (b *badLines) add(n int, line string, err error) {
+func (b *BadLines) Add(n int, line string, err error) {
 	if b.n == 0 {
-		b.first = lineError(n, line, err)
+		b.first = LineError(n, line, err)
 	}
 	b.n++
 }
 
 // err returns nil when no line was malformed, else an error that wraps the
 // first line's error and counts the rest.
-func (b *badLines) err() error {
+func (b *BadLines) Err() error {
 	switch b.n {
 	case 0:
 		return nil
@@ -212,35 +216,47 @@ func (b *badLines) err() error {
 	return fmt.Errorf("%d malformed lines, the first: %w", b.n, b.first)
 }
 
-// parseLines is the loop of the lenient parsers whose records are one line
+// ParseLines is the loop of the lenient parsers whose records are one line
 // each: it converts b to a string once, skips blank lines, applies
 // parseLine to the others and keeps the records of the lines it accepts, in
 // file order, with an error for the lines it refused. shortest is the
 // shortest line a record can come from, to size the result once.
-func parseLines[R any](b []byte, shortest string, parseLine func(line string) (R, error)) ([]R, error) {
+func ParseLines[R any](b []byte, shortest string, parseLine func(line string) (R, error)) ([]R, error) {
 	s := string(b)
-	recs := make([]R, 0, maxRecords(s, len(shortest)))
-	var bad badLines
+	recs := make([]R, 0, MaxRecords(s, len(shortest)))
+	var bad BadLines
 	for n := 1; len(s) > 0; n++ {
 		var line string
-		line, s = nextLine(s)
-		if isBlankLine(line) {
+		line, s = NextLine(s)
+		if IsBlankLine(line) {
 			continue
 		}
 		r, err := parseLine(line)
 		if err != nil {
-			bad.add(n, line, err)
+			bad.Add(n, line, err)
 			continue
 		}
 		recs = append(recs, r)
 	}
-	return recs, bad.err()
+	return recs, bad.Err()
 }
 
-// maxRecords bounds the records a lenient parser can find in s, to size its
+// MaxRecords bounds the records a lenient parser can find in s, to size its
 // result once: at most one a line, and none in a line shorter than minLen
-// bytes. The second bound keeps a file of empty lines from making a parser
-// allocate many times the file's size.
-func maxRecords(s string, minLen int) int {
-	return min(strings.Count(s, "\n")+1, len(s)/(minLen+1)+1)
+// bytes, so that a file of empty lines does not make a big allocation.
+func MaxRecords[T Text](s T, minLen int) int {
+	n := 1
+	switch v := any(s).(type) {
+	case string:
+		n += strings.Count(v, "\n")
+	case []byte:
+		n += bytes.Count(v, []byte("\n"))
+	default:
+		for i := 0; i < len(s); i++ {
+			if s[i] == '\n' {
+				n++
+			}
+		}
+	}
+	return min(n, len(s)/(minLen+1)+1)
 }

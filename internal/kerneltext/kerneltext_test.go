@@ -1,4 +1,4 @@
-package procfs
+package kerneltext
 
 import (
 	"math"
@@ -39,55 +39,55 @@ func TestParseFloatMatchesStrconv(t *testing.T) {
 	}
 }
 
-// checkParseUint checks that parseUint of s, as a string and as bytes,
+// checkParseUint checks that ParseUint of s, as a string and as bytes,
 // returns what strconv.ParseUint does.
 func checkParseUint(t *testing.T, s string, bits int) {
 	t.Helper()
 	want, wantErr := strconv.ParseUint(s, 10, bits)
-	haveS, errS := parseUint(s, bits)
-	haveB, errB := parseUint([]byte(s), bits)
+	haveS, errS := ParseUint(s, bits)
+	haveB, errB := ParseUint([]byte(s), bits)
 	if haveS != want || errString(errS) != errString(wantErr) {
-		t.Errorf("parseUint(%q, %d) = %d, %v; strconv says %d, %v", s, bits, haveS, errS, want, wantErr)
+		t.Errorf("ParseUint(%q, %d) = %d, %v; strconv says %d, %v", s, bits, haveS, errS, want, wantErr)
 	}
 	if haveB != want || errString(errB) != errString(wantErr) {
-		t.Errorf("parseUint([]byte(%q), %d) = %d, %v; strconv says %d, %v", s, bits, haveB, errB, want, wantErr)
+		t.Errorf("ParseUint([]byte(%q), %d) = %d, %v; strconv says %d, %v", s, bits, haveB, errB, want, wantErr)
 	}
 }
 
-// checkParseInt checks that parseInt of s, as a string and as bytes,
+// checkParseInt checks that ParseInt of s, as a string and as bytes,
 // returns what strconv.ParseInt does.
 func checkParseInt(t *testing.T, s string, bits int) {
 	t.Helper()
 	want, wantErr := strconv.ParseInt(s, 10, bits)
-	haveS, errS := parseInt(s, bits)
-	haveB, errB := parseInt([]byte(s), bits)
+	haveS, errS := ParseInt(s, bits)
+	haveB, errB := ParseInt([]byte(s), bits)
 	if haveS != want || errString(errS) != errString(wantErr) {
-		t.Errorf("parseInt(%q, %d) = %d, %v; strconv says %d, %v", s, bits, haveS, errS, want, wantErr)
+		t.Errorf("ParseInt(%q, %d) = %d, %v; strconv says %d, %v", s, bits, haveS, errS, want, wantErr)
 	}
 	if haveB != want || errString(errB) != errString(wantErr) {
-		t.Errorf("parseInt([]byte(%q), %d) = %d, %v; strconv says %d, %v", s, bits, haveB, errB, want, wantErr)
+		t.Errorf("ParseInt([]byte(%q), %d) = %d, %v; strconv says %d, %v", s, bits, haveB, errB, want, wantErr)
 	}
 }
 
-// checkParseFloat checks that parseFloat of s, as a string and as bytes,
+// checkParseFloat checks that ParseFloat of s, as a string and as bytes,
 // returns what strconv.ParseFloat does, bit for bit.
 func checkParseFloat(t *testing.T, s string) {
 	t.Helper()
 	want, wantErr := strconv.ParseFloat(s, 64)
-	haveS, errS := parseFloat(s)
-	haveB, errB := parseFloat([]byte(s))
+	haveS, errS := ParseFloat(s)
+	haveB, errB := ParseFloat([]byte(s))
 	same := func(v float64, err error) bool {
 		return math.Float64bits(v) == math.Float64bits(want) && errString(err) == errString(wantErr)
 	}
 	if !same(haveS, errS) {
-		t.Errorf("parseFloat(%q) = %v, %v; strconv says %v, %v", s, haveS, errS, want, wantErr)
+		t.Errorf("ParseFloat(%q) = %v, %v; strconv says %v, %v", s, haveS, errS, want, wantErr)
 	}
 	if !same(haveB, errB) {
-		t.Errorf("parseFloat([]byte(%q)) = %v, %v; strconv says %v, %v", s, haveB, errB, want, wantErr)
+		t.Errorf("ParseFloat([]byte(%q)) = %v, %v; strconv says %v, %v", s, haveB, errB, want, wantErr)
 	}
 }
 
-// FuzzNumbers checks the shortcuts of parseUint, parseInt and parseFloat
+// FuzzNumbers checks the shortcuts of ParseUint, ParseInt and ParseFloat
 // against strconv, which every parser's numbers go through.
 func FuzzNumbers(f *testing.F) {
 	for _, s := range []string{"0", "18446744073709551615", "18446744073709551616", "999999999999999", "1e3", "-1", "-9223372036854775808"} {
@@ -111,9 +111,9 @@ func TestNextField(t *testing.T) {
 		{"ab\r", "ab", "\r"},
 	}
 	for _, tt := range tests {
-		field, rest := nextField(tt.in)
+		field, rest := NextField(tt.in)
 		if field != tt.field || rest != tt.rest {
-			t.Errorf("nextField(%q) = %q, %q; want %q, %q", tt.in, field, rest, tt.field, tt.rest)
+			t.Errorf("NextField(%q) = %q, %q; want %q, %q", tt.in, field, rest, tt.field, tt.rest)
 		}
 	}
 }
@@ -132,8 +132,17 @@ func TestMaxRecords(t *testing.T) {
 		{"\n\n\n\n\n\n\n\n\n\n\n\n", 3, 4},
 	}
 	for _, tt := range tests {
-		if have := maxRecords(tt.in, tt.minLen); have != tt.want {
-			t.Errorf("maxRecords(%q, %d) = %d, want %d", tt.in, tt.minLen, have, tt.want)
+		if have := MaxRecords(tt.in, tt.minLen); have != tt.want {
+			t.Errorf("MaxRecords(%q, %d) = %d, want %d", tt.in, tt.minLen, have, tt.want)
 		}
 	}
+}
+
+// errString is err's message, or "" for nil, so that tables can say which
+// error they want as a string.
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
