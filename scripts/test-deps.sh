@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages the tests run against, only when missing.
-# The tests compare mihari with the real programs: node_exporter's metrics,
-# and so on as later parts need them; tmux is the terminal that mihari top's
-# live view is tested on.
+# The tests compare mihari with the real programs: node_exporter and
+# process-exporter (same metrics), promtool (queries mihari's API, checks
+# and tests its rules), Alertmanager (receives its alerts); tmux is the
+# terminal that mihari top's live view is tested on.
 set -eu
 
 need=""
@@ -14,6 +15,8 @@ check() { # command package
 check /usr/bin/prometheus-node-exporter prometheus-node-exporter
 check /usr/bin/tmux tmux
 check /usr/bin/prometheus-process-exporter prometheus-process-exporter
+check /usr/bin/promtool prometheus
+check /usr/bin/prometheus-alertmanager prometheus-alertmanager
 
 if [ -z "$need" ]; then
 	echo "test-deps: all present"

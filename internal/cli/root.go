@@ -102,7 +102,9 @@ itself: every file it reads is timed, bounded and reported as mihari_source_*.`,
 	root.AddCommand(
 		newServeCmd(stdio, log),
 		newMetricsCmd(stdio, log),
+		newQueryCmd(stdio, log),
 		newTopCmd(stdio, log),
+		newRulesCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root

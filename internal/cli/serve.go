@@ -2,19 +2,22 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"syscall"
+	"net/url"
+	"os"
+	"strings"
 	"time"
 
-	"github.com/prometheus/common/version"
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/mihari-dev/mihari/internal/agent"
 	"github.com/mihari-dev/mihari/internal/collect"
-	mweb "github.com/mihari-dev/mihari/internal/web"
+	"github.com/mihari-dev/mihari/internal/query"
+	"github.com/mihari-dev/mihari/internal/store"
 )
 
 type serveOptions struct {
@@ -24,6 +27,25 @@ type serveOptions struct {
 	metricsPath   string
 	scrapeTimeout time.Duration
 	pprof         bool
+	externalURL   string
+
+	interval      time.Duration
+	instance      string
+	storagePath   string
+	retention     promDuration
+	retentionSize string
+
+	ruleFiles                    []string
+	ruleDefaults, noRuleDefaults bool
+
+	alertmanagers   []string
+	bearerTokenFile string
+	webhooks        []string
+
+	queryTimeout, lookbackDelta time.Duration
+	queryMaxSamples             int
+
+	flags *pflag.FlagSet
 }
 
 func newServeCmd(stdio IO, logOpts *logOptions) *cobra.Command {
@@ -31,8 +53,14 @@ func newServeCmd(stdio IO, logOpts *logOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "run the agent: collect and serve metrics over HTTP",
-		Long: `Run the mihari agent. It serves its metrics at /metrics in the Prometheus
-format (node_exporter-compatible names), plus /-/healthy and /-/ready.
+		Long: `Run the mihari agent. Every --interval it stores what the collectors
+read in its own time-series database (a Prometheus TSDB under
+--storage.path), evaluates alerting and recording rules over it (Prometheus
+rule files, plus mihari's default pack), and sends alerts to Alertmanager
+and webhooks. Over HTTP it serves its metrics at /metrics in the Prometheus
+format (node_exporter-compatible names), the Prometheus query API at
+/api/v1 (Grafana and promtool work against it), /-/healthy, /-/ready and
+/-/reload.
 
 Every file the collectors read goes through mihari's source layer: a read
 that misses its deadline (--source.timeout) is answered with the file's last
@@ -52,6 +80,10 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
   # read a host's files from a container that mounts them under /host
   mihari serve --path.procfs=/host/proc --path.sysfs=/host/sys --path.rootfs=/host
 
+  # store every 5s for 30 days, with rules of your own, alerting Alertmanager
+  mihari serve --interval=5s --storage.retention.time=30d \
+    --rules.file='/etc/mihari/rules/*.yml' --alertmanager.url=http://alertmanager:9093
+
   # only CPU and memory, and give slow cgroup files more time
   mihari serve --collector.disable-defaults --collector.cpu --collector.meminfo \
     --source.timeout.override='/sys/fs/cgroup/*=3s'`,
@@ -66,7 +98,30 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
 	fs.StringVar(&o.metricsPath, "web.telemetry-path", "/metrics", "path of the metrics endpoint")
 	fs.BoolVar(&o.pprof, "web.enable-pprof", false, "serve Go's profiler at /debug/pprof/ (what mihari itself spends CPU on)")
 	fs.DurationVar(&o.scrapeTimeout, "scrape.timeout", 10*time.Second, "longest a scrape may take; late files are served their last good value")
+	fs.StringVar(&o.externalURL, "web.external-url", "", "URL under which mihari is reached, for links in alerts (default: http:// and the first listen address)")
+
+	host, _ := os.Hostname()
+	fs.DurationVar(&o.interval, "interval", 15*time.Second, "how often the collectors are stored and the rules evaluated")
+	fs.StringVar(&o.instance, "instance", host, "instance label of every stored series (job is \"mihari\"), as a Prometheus scrape would add")
+	fs.StringVar(&o.storagePath, "storage.path", store.DefaultPath(), "data directory (created if missing; mihari refuses a directory that holds anything else)")
+	o.retention = promDuration(15 * 24 * time.Hour)
+	fs.Var(&o.retention, "storage.retention.time", "how long samples are kept (15d, 6h, 1y ...)")
+	fs.StringVar(&o.retentionSize, "storage.retention.size", "0", "most bytes the stored blocks may take (512MB, 10GB ...); 0 for no limit")
+
+	fs.StringArrayVar(&o.ruleFiles, "rules.file", nil, "Prometheus rule file (alerting and recording rules); globs allowed; repeatable; reloaded on SIGHUP and POST /-/reload")
+	fs.BoolVar(&o.ruleDefaults, "rules.defaults", true, "evaluate mihari's default rule pack (see `mihari rules defaults`); --no-rules.defaults turns it off")
+	fs.BoolVar(&o.noRuleDefaults, "no-rules.defaults", false, "do not evaluate the default rule pack")
+	_ = fs.MarkHidden("no-rules.defaults")
+
+	fs.StringArrayVar(&o.alertmanagers, "alertmanager.url", nil, "Alertmanager to send alerts to (its v2 API), e.g. http://am:9093 or https://user:pass@am:9093; repeatable")
+	fs.StringVar(&o.bearerTokenFile, "alertmanager.bearer-token-file", "", "file with a bearer token for the Alertmanagers (read at each send)")
+	fs.StringArrayVar(&o.webhooks, "alert.webhook.url", nil, "URL to POST alerts to in Alertmanager's webhook format; repeatable")
+
+	fs.DurationVar(&o.queryTimeout, "query.timeout", 2*time.Minute, "longest a PromQL query may run")
+	fs.IntVar(&o.queryMaxSamples, "query.max-samples", 50_000_000, "most samples a query may load into memory")
+	fs.DurationVar(&o.lookbackDelta, "query.lookback-delta", 5*time.Minute, "how far back PromQL looks for a sample of a series")
 	o.collect.AddFlags(fs)
+	o.flags = fs
 	return cmd
 }
 
@@ -84,49 +139,77 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 	if err != nil {
 		return usageError{err}
 	}
-	g := collect.NewGatherer(node, reader)
-	h, err := mweb.NewHandler(g, mweb.Options{MetricsPath: o.metricsPath, ScrapeTimeout: o.scrapeTimeout, EnablePprof: o.pprof, Logger: log})
+	ext, err := externalURL(o.externalURL, o.listen)
+	if err != nil {
+		return usageError{err}
+	}
+	size, err := units.ParseBase2Bytes(o.retentionSize)
+	if err != nil {
+		return usageError{fmt.Errorf("--storage.retention.size %q: want a size such as 10GB: %w", o.retentionSize, err)}
+	}
+	flags := map[string]string{}
+	o.flags.VisitAll(func(f *pflag.Flag) { flags[f.Name] = f.Value.String() })
+	a, err := agent.New(agent.Config{
+		Node:            node,
+		Reader:          reader,
+		Interval:        o.interval,
+		Instance:        o.instance,
+		StoragePath:     o.storagePath,
+		Retention:       time.Duration(o.retention),
+		RetentionSize:   int64(size),
+		RuleFiles:       o.ruleFiles,
+		RuleDefaults:    o.ruleDefaults && !o.noRuleDefaults,
+		Alertmanagers:   o.alertmanagers,
+		BearerTokenFile: o.bearerTokenFile,
+		Webhooks:        o.webhooks,
+		ExternalURL:     ext,
+		Query:           query.EngineOptions{Timeout: o.queryTimeout, MaxSamples: o.queryMaxSamples, LookbackDelta: o.lookbackDelta},
+		Listen:          o.listen,
+		WebConfigFile:   o.configFile,
+		MetricsPath:     o.metricsPath,
+		ScrapeTimeout:   o.scrapeTimeout,
+		Pprof:           o.pprof,
+		Flags:           flags,
+	}, log)
 	if err != nil {
 		return err
 	}
+	return a.Run(ctx)
+}
 
-	// Listen before anything else so a busy port fails at once, in one line.
-	var listeners []net.Listener
-	for _, addr := range o.listen {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			for _, l := range listeners {
-				l.Close()
-			}
-			if errors.Is(err, syscall.EADDRINUSE) {
-				return fmt.Errorf("cannot listen on %s: address already in use; is another mihari running? pick another with --web.listen-address", addr)
-			}
-			return fmt.Errorf("cannot listen on %s: %w", addr, err)
+// externalURL is where mihari's links (alert generator URLs) point: the
+// flag, or the first listen address.
+func externalURL(flag string, listen []string) (*url.URL, error) {
+	if flag == "" {
+		host := "127.0.0.1:9780"
+		if len(listen) > 0 {
+			host = listen[0]
 		}
-		listeners = append(listeners, l)
+		if strings.HasPrefix(host, ":") {
+			name, _ := os.Hostname()
+			host = name + host
+		}
+		return &url.URL{Scheme: "http", Host: host}, nil
 	}
+	u, err := url.Parse(flag)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("--web.external-url %q: want an absolute URL such as https://mihari.example.com", flag)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u, nil
+}
 
-	log.Info("starting mihari", "version", version.Info(), "collectors", node.Names())
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	flags := &web.FlagConfig{WebListenAddresses: &o.listen, WebSystemdSocket: new(bool), WebConfigFile: &o.configFile}
-	served := make(chan error, 1)
-	go func() { served <- web.ServeMultiple(listeners, srv, flags, log) }()
+// promDuration is a flag value in Prometheus's duration syntax, which has
+// days, weeks and years (15d).
+type promDuration model.Duration
 
-	select {
-	case err := <-served:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
+func (d *promDuration) String() string { return model.Duration(*d).String() }
+func (d *promDuration) Type() string   { return "duration" }
+func (d *promDuration) Set(s string) error {
+	v, err := model.ParseDuration(s)
+	if err != nil {
 		return err
-	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	h.SetReady(false)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	log.Info("stopped")
+	*d = promDuration(v)
 	return nil
 }

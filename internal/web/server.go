@@ -34,7 +34,11 @@ type Options struct {
 	// EnablePprof serves Go's profiler at /debug/pprof/, to see what
 	// mihari itself spends its CPU on.
 	EnablePprof bool
-	Logger      *slog.Logger
+	// API, when set, serves the Prometheus HTTP API under /api/v1/.
+	API http.Handler
+	// Reload, when set, is called by POST /-/reload (rule files).
+	Reload func() error
+	Logger *slog.Logger
 }
 
 // Handler serves /metrics, /-/healthy, /-/ready and a landing page.
@@ -54,7 +58,6 @@ func NewHandler(g *collect.Gatherer, opts Options) (*Handler, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{mux: http.NewServeMux(), g: g, opts: opts}
-	h.ready.Store(true)
 
 	scrapes := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mihari_http_scrapes_total",
@@ -66,6 +69,22 @@ func NewHandler(g *collect.Gatherer, opts Options) (*Handler, error) {
 	h.mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "mihari is healthy.")
 	})
+	if opts.API != nil {
+		h.mux.Handle("/api/v1/", opts.API)
+	}
+	if opts.Reload != nil {
+		h.mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost && r.Method != http.MethodPut {
+				http.Error(w, "use POST to reload", http.StatusMethodNotAllowed)
+				return
+			}
+			if err := opts.Reload(); err != nil {
+				http.Error(w, "reloading: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprintln(w, "reloaded.")
+		})
+	}
 	h.mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !h.ready.Load() {
 			http.Error(w, "mihari is not ready.", http.StatusServiceUnavailable)

@@ -1,0 +1,379 @@
+// Package agent assembles `mihari serve`: collectors appended to the store
+// every interval, the PromQL engine and HTTP API over it, rules evaluated
+// over it, and their alerts delivered.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	promrules "github.com/prometheus/prometheus/rules"
+
+	"github.com/mihari-dev/mihari/internal/alert"
+	"github.com/mihari-dev/mihari/internal/collect"
+	"github.com/mihari-dev/mihari/internal/query"
+	"github.com/mihari-dev/mihari/internal/rules"
+	"github.com/mihari-dev/mihari/internal/store"
+	mweb "github.com/mihari-dev/mihari/internal/web"
+)
+
+// Config is what `mihari serve` was asked to do.
+type Config struct {
+	Node     *collect.Node
+	Reader   *collect.Reader
+	Interval time.Duration
+	Instance string
+
+	StoragePath   string
+	Retention     time.Duration
+	RetentionSize int64
+
+	RuleFiles    []string // patterns
+	RuleDefaults bool
+
+	Alertmanagers   []string
+	BearerTokenFile string
+	Webhooks        []string
+	ExternalURL     *url.URL
+
+	Query query.EngineOptions
+
+	Listen        []string
+	WebConfigFile string
+	MetricsPath   string
+	ScrapeTimeout time.Duration
+	Pprof         bool
+	Flags         map[string]string
+}
+
+// Agent is a running `mihari serve`.
+type Agent struct {
+	cfg      Config
+	log      *slog.Logger
+	gatherer *collect.Gatherer
+	store    *store.Store
+	engine   *promql.Engine
+	rules    *promrules.Manager
+	notifier *alert.Notifier
+	web      *mweb.Handler
+
+	mu       sync.Mutex
+	families []*dto.MetricFamily // of the latest collection, for metadata
+
+	// storeFailing and failLogged rate-limit the log of a store that keeps
+	// failing (a full disk): once when it starts, every few minutes, and
+	// once when it recovers.
+	storeFailing bool
+	failLogged   time.Time
+	failed       int
+
+	collections, collectionFailures prometheus.Counter
+	collectionSeconds               prometheus.Gauge
+	ruleFilesLoaded                 prometheus.Gauge
+	reloadFailures                  prometheus.Counter
+}
+
+// New opens the store and builds every part; nothing runs until Run.
+func New(cfg Config, log *slog.Logger) (*Agent, error) {
+	if cfg.Interval <= 0 {
+		return nil, fmt.Errorf("--interval %v: want a positive duration such as 15s", cfg.Interval)
+	}
+	a := &Agent{cfg: cfg, log: log, gatherer: collect.NewGatherer(cfg.Node, cfg.Reader)}
+	reg := a.gatherer.Registry()
+	a.collections = prometheus.NewCounter(prometheus.CounterOpts{Name: "mihari_collections_total", Help: "Collections appended to the store, one per --interval."})
+	a.collectionFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "mihari_collection_failures_total", Help: "Collections that could not be gathered or stored."})
+	a.collectionSeconds = prometheus.NewGauge(prometheus.GaugeOpts{Name: "mihari_collection_duration_seconds", Help: "How long the latest collection took, gathering and storing."})
+	a.ruleFilesLoaded = prometheus.NewGauge(prometheus.GaugeOpts{Name: "mihari_rule_files", Help: "Rule files loaded, the embedded default pack included."})
+	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "mihari_rules_reload_failures_total", Help: "Rule reloads (SIGHUP, POST /-/reload) that failed; the previous rules stay."})
+	reg.MustRegister(a.collections, a.collectionFailures, a.collectionSeconds, a.ruleFilesLoaded, a.reloadFailures)
+
+	st, err := store.Open(store.Options{
+		Path:          cfg.StoragePath,
+		Retention:     cfg.Retention,
+		RetentionSize: cfg.RetentionSize,
+		Labels:        labels.FromStrings("instance", cfg.Instance, "job", "mihari"),
+		Logger:        log,
+		Registerer:    reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+	qo := cfg.Query
+	qo.Logger, qo.Registerer = log.With("component", "query"), reg
+	a.engine = query.NewEngine(qo)
+
+	a.notifier, err = alert.New(alert.Options{
+		Alertmanagers:   cfg.Alertmanagers,
+		BearerTokenFile: cfg.BearerTokenFile,
+		Webhooks:        cfg.Webhooks,
+		ExternalURL:     cfg.ExternalURL.String(),
+		Logger:          log.With("component", "alert"),
+		Registerer:      reg,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	db := st.DB()
+	a.rules = promrules.NewManager(&promrules.ManagerOptions{
+		ExternalURL:     cfg.ExternalURL,
+		QueryFunc:       promrules.EngineQueryFunc(a.engine, db),
+		NotifyFunc:      a.notify,
+		Context:         context.Background(),
+		AppendableV2:    db,
+		Queryable:       db,
+		Logger:          log.With("component", "rules"),
+		Registerer:      reg,
+		OutageTolerance: time.Hour,
+		ForGracePeriod:  10 * time.Minute,
+		ResendDelay:     time.Minute,
+		GroupLoader:     rules.Loader{},
+	})
+	if err := a.loadRules(); err != nil {
+		st.Close()
+		return nil, err
+	}
+
+	a.web, err = mweb.NewHandler(a.gatherer, mweb.Options{
+		MetricsPath:   cfg.MetricsPath,
+		ScrapeTimeout: cfg.ScrapeTimeout,
+		EnablePprof:   cfg.Pprof,
+		Logger:        log,
+		Reload:        a.Reload,
+		API: query.Handler(query.Options{
+			Engine:        a.engine,
+			DB:            db,
+			Dir:           cfg.StoragePath,
+			Rules:         func() query.Rules { return a.rules },
+			Alertmanagers: func() query.Alertmanagers { return alertmanagers{a.notifier} },
+			Families:      a.latestFamilies,
+			Flags:         cfg.Flags,
+			Gatherer:      reg,
+			ExternalURL:   cfg.ExternalURL,
+			Logger:        log.With("component", "api"),
+		}),
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// loadRules (re)reads the rule files; on error the previous rules stay.
+func (a *Agent) loadRules() error {
+	files, err := rules.ExpandFiles(a.cfg.RuleFiles)
+	if err != nil {
+		return err
+	}
+	if a.cfg.RuleDefaults {
+		files = append([]string{rules.DefaultsName}, files...)
+	}
+	if err := a.rules.Update(a.cfg.Interval, files, labels.EmptyLabels(), a.cfg.ExternalURL.String(), nil); err != nil {
+		return fmt.Errorf("loading rules: %w", err)
+	}
+	a.ruleFilesLoaded.Set(float64(len(files)))
+	a.log.Info("rules loaded", "files", files)
+	return nil
+}
+
+// Reload rereads the rule files (SIGHUP, POST /-/reload).
+func (a *Agent) Reload() error {
+	if err := a.loadRules(); err != nil {
+		a.reloadFailures.Inc()
+		a.log.Error("reloading rules failed; the previous rules stay", "err", err)
+		return err
+	}
+	return nil
+}
+
+// notify turns the rule manager's alerts into deliveries, as Prometheus
+// does: a firing alert is valid for a few resends, a resolved one ends when
+// it was resolved.
+func (a *Agent) notify(_ context.Context, expr string, alerts ...*promrules.Alert) {
+	out := make([]alert.Alert, 0, len(alerts))
+	gen := a.cfg.ExternalURL.String() + "/graph?g0.expr=" + url.QueryEscape(expr) + "&g0.tab=1"
+	for _, al := range alerts {
+		x := alert.Alert{
+			Labels:       al.Labels.Map(),
+			Annotations:  al.Annotations.Map(),
+			StartsAt:     al.FiredAt,
+			EndsAt:       al.ValidUntil,
+			GeneratorURL: gen,
+		}
+		if !al.ResolvedAt.IsZero() {
+			x.EndsAt = al.ResolvedAt
+		}
+		out = append(out, x)
+	}
+	if len(out) > 0 {
+		a.notifier.Send(out...)
+	}
+}
+
+func (a *Agent) latestFamilies() []*dto.MetricFamily {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.families
+}
+
+// Run serves and collects until ctx ends, then shuts down in order: stop
+// serving, stop collecting and evaluating, deliver what is queued, close
+// the store.
+func (a *Agent) Run(ctx context.Context) error {
+	var listeners []net.Listener
+	for _, addr := range a.cfg.Listen {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			a.store.Close()
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("cannot listen on %s: address already in use; is another mihari running? pick another with --web.listen-address", addr)
+			}
+			return fmt.Errorf("cannot listen on %s: %w", addr, err)
+		}
+		listeners = append(listeners, l)
+	}
+	a.log.Info("starting mihari", "version", version.Info(), "collectors", a.cfg.Node.Names(),
+		"interval", a.cfg.Interval, "storage", a.cfg.StoragePath)
+
+	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second}
+	flags := &web.FlagConfig{WebListenAddresses: &a.cfg.Listen, WebSystemdSocket: new(bool), WebConfigFile: &a.cfg.WebConfigFile}
+	served := make(chan error, 1)
+	go func() { served <- web.ServeMultiple(listeners, srv, flags, a.log) }()
+
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { a.collectLoop(loopCtx) })
+	wg.Go(func() { a.notifier.Run(loopCtx) })
+	go a.rules.Run()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	var err error
+wait:
+	for {
+		select {
+		case err = <-served:
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			break wait
+		case <-hup:
+			a.log.Info("SIGHUP: reloading rules")
+			a.Reload()
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	a.log.Info("shutting down")
+	a.web.SetReady(false)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdownCtx)
+	a.rules.Stop()
+	stopLoops()
+	wg.Wait()
+	if cerr := a.store.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing the store: %w", cerr)
+	}
+	a.log.Info("stopped")
+	return err
+}
+
+// collectLoop gathers every interval, on the interval's boundaries, and
+// appends to the store.
+func (a *Agent) collectLoop(ctx context.Context) {
+	next := time.Now()
+	for {
+		a.collectOnce(ctx, next)
+		next = next.Add(a.cfg.Interval)
+		if now := time.Now(); next.Before(now) {
+			// A collection overran the interval: skip to the next slot
+			// rather than pile up.
+			next = now.Truncate(a.cfg.Interval).Add(a.cfg.Interval)
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *Agent) collectOnce(ctx context.Context, at time.Time) {
+	start := time.Now()
+	timeout := min(a.cfg.Interval, a.cfg.ScrapeTimeout)
+	if timeout <= 0 {
+		timeout = a.cfg.Interval
+	}
+	gctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	mfs, err := a.gatherer.Gather(gctx)
+	if err != nil && len(mfs) == 0 {
+		a.collectionFailures.Inc()
+		a.log.Error("collection failed", "err", err)
+		return
+	}
+	a.mu.Lock()
+	a.families = mfs
+	a.mu.Unlock()
+	if _, err := a.store.Append(ctx, mfs, at); err != nil {
+		a.collectionFailures.Inc()
+		a.failed++
+		if !a.storeFailing || time.Since(a.failLogged) > 5*time.Minute {
+			a.log.Error("storing collections fails; the agent goes on serving and alerting, and stores again once it can",
+				"err", err, "failed_so_far", a.failed)
+			a.failLogged = time.Now()
+		}
+		a.storeFailing = true
+		return
+	}
+	if a.storeFailing {
+		a.log.Info("storing collections works again", "failed", a.failed)
+		a.storeFailing, a.failed = false, 0
+	}
+	a.collections.Inc()
+	a.collectionSeconds.Set(time.Since(start).Seconds())
+	a.web.SetReady(true)
+}
+
+// alertmanagers lists the Alertmanagers for /api/v1/alertmanagers.
+type alertmanagers struct{ n *alert.Notifier }
+
+func (am alertmanagers) Alertmanagers() []*url.URL {
+	var out []*url.URL
+	for _, d := range am.n.Destinations() {
+		if d.Kind == "alertmanager" {
+			if u, err := url.Parse(d.URL); err == nil {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+func (am alertmanagers) DroppedAlertmanagers() []*url.URL { return nil }

@@ -1,0 +1,286 @@
+// Package store keeps mihari's samples in an embedded Prometheus TSDB: the
+// collectors' metrics are appended directly every interval (no HTTP
+// self-scrape), with staleness markers for series that disappear, and the
+// TSDB's write-ahead log makes a crash lose at most the interval in flight.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+)
+
+// marker is the file that says a directory is mihari's.
+const marker = "MIHARI"
+
+// Options configure a Store.
+type Options struct {
+	// Path is the data directory.
+	Path string
+	// Retention is how long samples are kept; RetentionSize caps the bytes
+	// of the blocks (0: no cap).
+	Retention     time.Duration
+	RetentionSize int64
+	// Labels are added to every stored series, as a Prometheus scrape adds
+	// job and instance.
+	Labels labels.Labels
+	Logger *slog.Logger
+	// Registerer receives the store's and the TSDB's own metrics.
+	Registerer prometheus.Registerer
+}
+
+// DefaultPath is /var/lib/mihari for root, else the user's XDG state
+// directory.
+func DefaultPath() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/mihari"
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "mihari")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "mihari")
+	}
+	return "mihari-data"
+}
+
+// Store is an open data directory.
+type Store struct {
+	db   *tsdb.DB
+	opts Options
+	log  *slog.Logger
+
+	mu   sync.Mutex
+	refs map[uint64]storage.SeriesRef // series appended by the previous Append
+	prev map[uint64]labels.Labels
+
+	appended, appendFailures, staleMarkers prometheus.Counter
+	lastAppend                             prometheus.Gauge
+	series                                 prometheus.Gauge
+}
+
+// Open opens or creates the data directory. It refuses a directory that
+// holds anything but mihari's data, so that it never deletes (by retention)
+// or corrupts someone else's files, and one that another mihari has open.
+func Open(o Options) (*Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := claim(o.Path); err != nil {
+		return nil, err
+	}
+	topts := tsdb.DefaultOptions()
+	if o.Retention > 0 {
+		topts.RetentionDuration = o.Retention.Milliseconds()
+	}
+	topts.MaxBytes = o.RetentionSize
+	// Blocks of 2h cut the head's memory; most of mihari's queries look at
+	// the last hours, so the default block ranges suit it.
+	db, err := tsdb.Open(o.Path, o.Logger.With("component", "tsdb"), o.Registerer, topts, nil)
+	if err != nil {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("--storage.path %q is in use by another mihari (its lock is held); stop it or choose another directory", o.Path)
+		}
+		return nil, fmt.Errorf("opening the data in --storage.path %q: %w; if the directory is damaged, move it aside and mihari starts afresh", o.Path, err)
+	}
+	s := &Store{
+		db:   db,
+		opts: o,
+		log:  o.Logger.With("component", "store"),
+		refs: map[uint64]storage.SeriesRef{},
+		prev: map[uint64]labels.Labels{},
+		appended: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mihari_storage_samples_appended_total", Help: "Samples mihari appended to its store.",
+		}),
+		appendFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mihari_storage_append_failures_total", Help: "Collections that could not be stored (disk full, for instance); their samples are lost.",
+		}),
+		staleMarkers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mihari_storage_stale_markers_total", Help: "Series that disappeared, marked stale in the store.",
+		}),
+		lastAppend: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mihari_storage_last_append_timestamp_seconds", Help: "When a collection was last stored.",
+		}),
+		series: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mihari_storage_series", Help: "Series in the latest stored collection.",
+		}),
+	}
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(s.appended, s.appendFailures, s.staleMarkers, s.lastAppend, s.series)
+	}
+	return s, nil
+}
+
+// claim makes sure path is a directory mihari may use: new, empty, or
+// marked as mihari's.
+func claim(path string) error {
+	if path == "" {
+		return errors.New("--storage.path is empty")
+	}
+	entries, err := os.ReadDir(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(path, 0o750); err != nil {
+			return fmt.Errorf("creating --storage.path %q: %w", path, err)
+		}
+	case err != nil:
+		return fmt.Errorf("--storage.path %q: %w", path, err)
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(path, marker)); err == nil {
+			return nil
+		}
+		for _, e := range entries {
+			if e.Name() == "wal" || e.Name() == "chunks_head" {
+				return fmt.Errorf("--storage.path %q holds a TSDB that mihari did not create (a Prometheus data directory?); mihari will not take it over: choose another directory", path)
+			}
+		}
+		return fmt.Errorf("--storage.path %q is not empty and is not a mihari data directory; choose a new or empty directory", path)
+	}
+	return os.WriteFile(filepath.Join(path, marker),
+		[]byte("This directory holds mihari's time-series data (a Prometheus TSDB).\n"), 0o640)
+}
+
+// DB is the underlying TSDB, for queries and rules.
+func (s *Store) DB() *tsdb.DB { return s.db }
+
+// Close flushes and closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Append stores one collection at t. Series present in the previous
+// collection and absent from this one get a staleness marker, as a
+// Prometheus scrape does, so queries stop seeing them at once rather than
+// after the five-minute lookback.
+func (s *Store) Append(ctx context.Context, mfs []*dto.MetricFamily, t time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := t.UnixMilli()
+	app := s.db.AppenderV2(ctx)
+	cur := make(map[uint64]labels.Labels, len(s.prev))
+	refs := make(map[uint64]storage.SeriesRef, len(s.refs))
+	n := 0
+	var firstErr error
+	add := func(ls labels.Labels, v float64) {
+		h := ls.Hash()
+		ref, err := app.Append(s.refs[h], ls, 0, ts, v, nil, nil, storage.AppendV2Options{})
+		if err != nil {
+			if firstErr == nil && !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
+				firstErr = err
+			}
+			return
+		}
+		cur[h], refs[h] = ls, ref
+		n++
+	}
+	b := labels.NewScratchBuilder(8)
+	for _, mf := range mfs {
+		forEachSample(mf, &b, s.opts.Labels, add)
+	}
+	stale := 0
+	for h, ls := range s.prev {
+		if _, ok := cur[h]; ok {
+			continue
+		}
+		if _, err := app.Append(s.refs[h], ls, 0, ts, math.Float64frombits(value.StaleNaN), nil, nil, storage.AppendV2Options{}); err == nil {
+			stale++
+		}
+	}
+	if err := app.Commit(); err != nil {
+		s.appendFailures.Inc()
+		// The series state stays as it was: the next collection marks what
+		// disappeared relative to the last stored one.
+		return 0, fmt.Errorf("storing %d samples: %w", n, err)
+	}
+	if firstErr != nil {
+		s.log.Warn("some samples were not stored", "err", firstErr)
+	}
+	s.prev, s.refs = cur, refs
+	s.appended.Add(float64(n))
+	s.staleMarkers.Add(float64(stale))
+	s.lastAppend.Set(float64(t.UnixNano()) / 1e9)
+	s.series.Set(float64(len(cur)))
+	return n, nil
+}
+
+// forEachSample calls add for each sample of a family, as a Prometheus
+// scrape of its text form would store it: summaries as quantile series plus
+// _sum and _count, histograms as _bucket{le} plus _sum and _count.
+func forEachSample(mf *dto.MetricFamily, b *labels.ScratchBuilder, extra labels.Labels, add func(labels.Labels, float64)) {
+	name := mf.GetName()
+	build := func(m *dto.Metric, metric string, extraName, extraValue string) labels.Labels {
+		b.Reset()
+		b.Add(model.MetricNameLabel, metric)
+		own := map[string]bool{}
+		for _, lp := range m.GetLabel() {
+			b.Add(lp.GetName(), lp.GetValue())
+			own[lp.GetName()] = true
+		}
+		if extraName != "" {
+			b.Add(extraName, extraValue)
+		}
+		extra.Range(func(l labels.Label) {
+			if !own[l.Name] {
+				b.Add(l.Name, l.Value)
+			}
+		})
+		b.Sort()
+		return b.Labels()
+	}
+	for _, m := range mf.GetMetric() {
+		switch mf.GetType() {
+		case dto.MetricType_COUNTER:
+			add(build(m, name, "", ""), m.GetCounter().GetValue())
+		case dto.MetricType_GAUGE:
+			add(build(m, name, "", ""), m.GetGauge().GetValue())
+		case dto.MetricType_UNTYPED:
+			add(build(m, name, "", ""), m.GetUntyped().GetValue())
+		case dto.MetricType_SUMMARY:
+			s := m.GetSummary()
+			for _, q := range s.GetQuantile() {
+				add(build(m, name, "quantile", formatFloat(q.GetQuantile())), q.GetValue())
+			}
+			add(build(m, name+"_sum", "", ""), s.GetSampleSum())
+			add(build(m, name+"_count", "", ""), float64(s.GetSampleCount()))
+		case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
+			h := m.GetHistogram()
+			inf := false
+			for _, bk := range h.GetBucket() {
+				if math.IsInf(bk.GetUpperBound(), 1) {
+					inf = true
+				}
+				add(build(m, name+"_bucket", "le", formatFloat(bk.GetUpperBound())), float64(bk.GetCumulativeCount()))
+			}
+			if !inf {
+				add(build(m, name+"_bucket", "le", "+Inf"), float64(h.GetSampleCount()))
+			}
+			add(build(m, name+"_sum", "", ""), h.GetSampleSum())
+			add(build(m, name+"_count", "", ""), float64(h.GetSampleCount()))
+		}
+	}
+}
+
+// formatFloat writes a quantile or bucket bound as the text format does.
+func formatFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "+Inf"
+	case math.IsInf(f, -1):
+		return "-Inf"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
