@@ -90,7 +90,12 @@ func size(extra, n int, mihari, pe, cfg string) error {
 		return err
 	}
 	defer peProg.Stop()
-	miProg, err := peer.Start("mihari", "http://"+miAddr+"/metrics", mihari, "serve", "--web.listen-address="+miAddr,
+	data, err := os.MkdirTemp("", "mihari-bench-data-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(data)
+	miProg, err := peer.Start("mihari", "http://"+miAddr+"/metrics", mihari, "serve", "--web.listen-address="+miAddr, "--storage.path="+data,
 		"--log.level=error", "--collector.disable-defaults", "--collector.process", "--collector.process.config="+cfg)
 	if err != nil {
 		return err

@@ -60,8 +60,15 @@ func run(n int, mihari, ne string) error {
 		return err
 	}
 	defer neProg.Stop()
+	data, err := os.MkdirTemp("", "mihari-bench-data-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(data)
+	// The agent as it runs by default, store and rules included (they work
+	// every 15 s, on their own schedule).
 	miProg, err := peer.Start("mihari", "http://"+miAddr+"/metrics", mihari,
-		append([]string{"serve", "--web.listen-address=" + miAddr, "--log.level=error"}, args...)...)
+		append([]string{"serve", "--web.listen-address=" + miAddr, "--log.level=error", "--storage.path=" + data}, args...)...)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/compression"
 )
 
 // marker is the file that says a directory is mihari's.
@@ -66,9 +67,9 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	mu   sync.Mutex
-	refs map[uint64]storage.SeriesRef // series appended by the previous Append
-	prev map[uint64]labels.Labels
+	mu    sync.Mutex
+	cache map[string]*series // the series of the latest collections, by identity
+	gen   uint64             // collections stored
 
 	appended, appendFailures, staleMarkers prometheus.Counter
 	lastAppend                             prometheus.Gauge
@@ -90,6 +91,9 @@ func Open(o Options) (*Store, error) {
 		topts.RetentionDuration = o.Retention.Milliseconds()
 	}
 	topts.MaxBytes = o.RetentionSize
+	// As Prometheus does: the write-ahead log, rewritten every two hours, is
+	// most of the disk a small store uses.
+	topts.WALCompression = compression.Snappy
 	// Blocks of 2h cut the head's memory; most of mihari's queries look at
 	// the last hours, so the default block ranges suit it.
 	db, err := tsdb.Open(o.Path, o.Logger.With("component", "tsdb"), o.Registerer, topts, nil)
@@ -100,11 +104,10 @@ func Open(o Options) (*Store, error) {
 		return nil, fmt.Errorf("opening the data in --storage.path %q: %w; if the directory is damaged, move it aside and mihari starts afresh", o.Path, err)
 	}
 	s := &Store{
-		db:   db,
-		opts: o,
-		log:  o.Logger.With("component", "store"),
-		refs: map[uint64]storage.SeriesRef{},
-		prev: map[uint64]labels.Labels{},
+		db:    db,
+		opts:  o,
+		log:   o.Logger.With("component", "store"),
+		cache: map[string]*series{},
 		appended: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mihari_storage_samples_appended_total", Help: "Samples mihari appended to its store.",
 		}),
@@ -171,91 +174,140 @@ func (s *Store) Append(ctx context.Context, mfs []*dto.MetricFamily, t time.Time
 	defer s.mu.Unlock()
 	ts := t.UnixMilli()
 	app := s.db.AppenderV2(ctx)
-	cur := make(map[uint64]labels.Labels, len(s.prev))
-	refs := make(map[uint64]storage.SeriesRef, len(s.refs))
+	gen := s.gen + 1
 	n := 0
 	var firstErr error
-	add := func(ls labels.Labels, v float64) {
-		h := ls.Hash()
-		ref, err := app.Append(s.refs[h], ls, 0, ts, v, nil, nil, storage.AppendV2Options{})
+	var key []byte
+	b := labels.NewScratchBuilder(8)
+	add := func(mf *dto.MetricFamily, m *dto.Metric, suffix, extraName, extraValue string, v float64) {
+		// A known series is found by its identity in the families, without
+		// building its labels again: that is most of an append's cost.
+		key = seriesKey(key[:0], mf.GetName(), suffix, m, extraName, extraValue)
+		c := s.cache[string(key)]
+		if c == nil {
+			c = &series{ls: buildLabels(&b, mf.GetName()+suffix, m, extraName, extraValue, s.opts.Labels)}
+			s.cache[string(key)] = c
+		}
+		ref, err := app.Append(c.ref, c.ls, 0, ts, v, nil, nil, storage.AppendV2Options{})
 		if err != nil {
 			if firstErr == nil && !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
 				firstErr = err
 			}
 			return
 		}
-		cur[h], refs[h] = ls, ref
+		c.ref, c.seen = ref, gen
 		n++
 	}
-	b := labels.NewScratchBuilder(8)
 	for _, mf := range mfs {
-		forEachSample(mf, &b, s.opts.Labels, add)
+		forEachSample(mf, add)
 	}
 	stale := 0
-	for h, ls := range s.prev {
-		if _, ok := cur[h]; ok {
-			continue
-		}
-		if _, err := app.Append(s.refs[h], ls, 0, ts, math.Float64frombits(value.StaleNaN), nil, nil, storage.AppendV2Options{}); err == nil {
-			stale++
+	for _, c := range s.cache {
+		if c.seen == s.gen && s.gen != 0 {
+			// In the previous collection, not in this one.
+			if _, err := app.Append(c.ref, c.ls, 0, ts, math.Float64frombits(value.StaleNaN), nil, nil, storage.AppendV2Options{}); err == nil {
+				stale++
+			}
 		}
 	}
 	if err := app.Commit(); err != nil {
 		s.appendFailures.Inc()
-		// The series state stays as it was: the next collection marks what
-		// disappeared relative to the last stored one.
+		// Nothing of this collection counts: the series state stays as it
+		// was, and the next collection marks what disappeared relative to
+		// the last stored one.
+		for _, c := range s.cache {
+			if c.seen == gen {
+				c.seen = s.gen
+			}
+		}
 		return 0, fmt.Errorf("storing %d samples: %w", n, err)
 	}
 	if firstErr != nil {
 		s.log.Warn("some samples were not stored", "err", firstErr)
 	}
-	s.prev, s.refs = cur, refs
+	for k, c := range s.cache {
+		if c.seen != gen {
+			delete(s.cache, k) // gone, and marked stale
+		}
+	}
+	s.gen = gen
 	s.appended.Add(float64(n))
 	s.staleMarkers.Add(float64(stale))
 	s.lastAppend.Set(float64(t.UnixNano()) / 1e9)
-	s.series.Set(float64(len(cur)))
+	s.series.Set(float64(len(s.cache)))
 	return n, nil
+}
+
+// series is a stored series: its labels and its reference in the TSDB.
+type series struct {
+	ls   labels.Labels
+	ref  storage.SeriesRef
+	seen uint64 // generation of the last collection it was in
+}
+
+// seriesKey identifies a series of a family: its name and suffix, its label
+// pairs (sorted by the client library) and the extra label of a quantile or
+// bucket, separated by bytes that names and values cannot hold.
+func seriesKey(b []byte, name, suffix string, m *dto.Metric, extraName, extraValue string) []byte {
+	b = append(b, name...)
+	b = append(b, suffix...)
+	for _, lp := range m.GetLabel() {
+		b = append(b, 0xff)
+		b = append(b, lp.GetName()...)
+		b = append(b, 0xfe)
+		b = append(b, lp.GetValue()...)
+	}
+	if extraName != "" {
+		b = append(b, 0xff)
+		b = append(b, extraName...)
+		b = append(b, 0xfe)
+		b = append(b, extraValue...)
+	}
+	return b
+}
+
+// buildLabels makes a sample's labels: the family's name, the metric's
+// labels, the quantile or bucket label, and the store's labels where the
+// metric has none of that name.
+func buildLabels(b *labels.ScratchBuilder, metric string, m *dto.Metric, extraName, extraValue string, extra labels.Labels) labels.Labels {
+	b.Reset()
+	b.Add(model.MetricNameLabel, metric)
+	own := map[string]bool{}
+	for _, lp := range m.GetLabel() {
+		b.Add(lp.GetName(), lp.GetValue())
+		own[lp.GetName()] = true
+	}
+	if extraName != "" {
+		b.Add(extraName, extraValue)
+	}
+	extra.Range(func(l labels.Label) {
+		if !own[l.Name] {
+			b.Add(l.Name, l.Value)
+		}
+	})
+	b.Sort()
+	return b.Labels()
 }
 
 // forEachSample calls add for each sample of a family, as a Prometheus
 // scrape of its text form would store it: summaries as quantile series plus
 // _sum and _count, histograms as _bucket{le} plus _sum and _count.
-func forEachSample(mf *dto.MetricFamily, b *labels.ScratchBuilder, extra labels.Labels, add func(labels.Labels, float64)) {
-	name := mf.GetName()
-	build := func(m *dto.Metric, metric string, extraName, extraValue string) labels.Labels {
-		b.Reset()
-		b.Add(model.MetricNameLabel, metric)
-		own := map[string]bool{}
-		for _, lp := range m.GetLabel() {
-			b.Add(lp.GetName(), lp.GetValue())
-			own[lp.GetName()] = true
-		}
-		if extraName != "" {
-			b.Add(extraName, extraValue)
-		}
-		extra.Range(func(l labels.Label) {
-			if !own[l.Name] {
-				b.Add(l.Name, l.Value)
-			}
-		})
-		b.Sort()
-		return b.Labels()
-	}
+func forEachSample(mf *dto.MetricFamily, add func(mf *dto.MetricFamily, m *dto.Metric, suffix, extraName, extraValue string, v float64)) {
 	for _, m := range mf.GetMetric() {
 		switch mf.GetType() {
 		case dto.MetricType_COUNTER:
-			add(build(m, name, "", ""), m.GetCounter().GetValue())
+			add(mf, m, "", "", "", m.GetCounter().GetValue())
 		case dto.MetricType_GAUGE:
-			add(build(m, name, "", ""), m.GetGauge().GetValue())
+			add(mf, m, "", "", "", m.GetGauge().GetValue())
 		case dto.MetricType_UNTYPED:
-			add(build(m, name, "", ""), m.GetUntyped().GetValue())
+			add(mf, m, "", "", "", m.GetUntyped().GetValue())
 		case dto.MetricType_SUMMARY:
 			s := m.GetSummary()
 			for _, q := range s.GetQuantile() {
-				add(build(m, name, "quantile", formatFloat(q.GetQuantile())), q.GetValue())
+				add(mf, m, "", "quantile", formatFloat(q.GetQuantile()), q.GetValue())
 			}
-			add(build(m, name+"_sum", "", ""), s.GetSampleSum())
-			add(build(m, name+"_count", "", ""), float64(s.GetSampleCount()))
+			add(mf, m, "_sum", "", "", s.GetSampleSum())
+			add(mf, m, "_count", "", "", float64(s.GetSampleCount()))
 		case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
 			h := m.GetHistogram()
 			inf := false
@@ -263,13 +315,13 @@ func forEachSample(mf *dto.MetricFamily, b *labels.ScratchBuilder, extra labels.
 				if math.IsInf(bk.GetUpperBound(), 1) {
 					inf = true
 				}
-				add(build(m, name+"_bucket", "le", formatFloat(bk.GetUpperBound())), float64(bk.GetCumulativeCount()))
+				add(mf, m, "_bucket", "le", formatFloat(bk.GetUpperBound()), float64(bk.GetCumulativeCount()))
 			}
 			if !inf {
-				add(build(m, name+"_bucket", "le", "+Inf"), float64(h.GetSampleCount()))
+				add(mf, m, "_bucket", "le", "+Inf", float64(h.GetSampleCount()))
 			}
-			add(build(m, name+"_sum", "", ""), h.GetSampleSum())
-			add(build(m, name+"_count", "", ""), float64(h.GetSampleCount()))
+			add(mf, m, "_sum", "", "", h.GetSampleSum())
+			add(mf, m, "_count", "", "", float64(h.GetSampleCount()))
 		}
 	}
 }

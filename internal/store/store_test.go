@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,34 @@ func TestClaim(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, marker)); err != nil {
 		t.Errorf("no marker: %v", err)
+	}
+}
+
+// BenchmarkAppend stores a collection of 3,000 series, as one interval
+// of a busy host does.
+func BenchmarkAppend(b *testing.B) {
+	s, err := Open(Options{Path: b.TempDir(), Labels: labels.FromStrings("instance", "h1", "job", "mihari")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var mfs []*dto.MetricFamily
+	for f := range 100 {
+		var ms []*dto.Metric
+		for i := range 30 {
+			ms = append(ms, &dto.Metric{
+				Label:   []*dto.LabelPair{lp("groupname", "group"+strconv.Itoa(i)), lp("mode", "user")},
+				Counter: &dto.Counter{Value: proto.Float64(float64(i))},
+			})
+		}
+		mfs = append(mfs, family("metric_"+strconv.Itoa(f)+"_total", dto.MetricType_COUNTER, ms...))
+	}
+	t := time.Unix(1_700_000_000, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		t = t.Add(15 * time.Second)
+		if _, err := s.Append(context.Background(), mfs, t); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -70,7 +70,7 @@ func runMihari(t testing.TB, args ...string) (stdout, stderr string, err error) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, mihariBin, args...)
+	cmd := exec.CommandContext(ctx, mihariBin, withStorage(t, mihariBin, args)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()
@@ -114,10 +114,25 @@ func startServer(t testing.TB, url string, name string, args ...string) *exec.Cm
 	return cmd
 }
 
+// withStorage gives `mihari serve` a data directory of the test's unless it
+// has one: as root the default is /var/lib/mihari, which tests must not
+// touch (nor share: an agent holds its directory's lock).
+func withStorage(t testing.TB, name string, args []string) []string {
+	if name != mihariBin || len(args) == 0 || args[0] != "serve" {
+		return args
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "--storage.path") {
+			return args
+		}
+	}
+	return append(append([]string{}, args...), "--storage.path="+filepath.Join(t.TempDir(), "data"))
+}
+
 // startServerLogs is startServer that also returns the program's output.
 func startServerLogs(t testing.TB, url string, name string, args ...string) (*exec.Cmd, *logBuffer) {
 	t.Helper()
-	cmd := exec.Command(name, args...)
+	cmd := exec.Command(name, withStorage(t, name, args)...)
 	logs := &logBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -30,7 +30,7 @@ func TestServeShutsDownCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		addr := freePort(t)
 		tree := filepath.Join(repoRoot(t), "testdata/hosts/vm")
-		cmd := exec.Command(mihariBin, append([]string{"serve", "--web.listen-address=" + addr, "--log.format=json"}, hostFlags(tree, t.TempDir())...)...)
+		cmd := exec.Command(mihariBin, withStorage(t, mihariBin, append([]string{"serve", "--web.listen-address=" + addr, "--log.format=json"}, hostFlags(tree, t.TempDir())...))...)
 		var logs bytes.Buffer
 		cmd.Stderr = &logs
 		if err := cmd.Start(); err != nil {
@@ -70,7 +70,7 @@ func TestServeWebConfig(t *testing.T) {
 	}
 	addr := freePort(t)
 	tree := filepath.Join(repoRoot(t), "testdata/hosts/vm")
-	cmd := exec.Command(mihariBin, append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, hostFlags(tree, t.TempDir())...)...)
+	cmd := exec.Command(mihariBin, withStorage(t, mihariBin, append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, hostFlags(tree, t.TempDir())...))...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestServeTLS(t *testing.T) {
 
 	addr := freePort(t)
 	tree := filepath.Join(repoRoot(t), "testdata/hosts/vm")
-	cmd := exec.Command(mihariBin, append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, hostFlags(tree, t.TempDir())...)...)
+	cmd := exec.Command(mihariBin, withStorage(t, mihariBin, append([]string{"serve", "--web.listen-address=" + addr, "--web.config.file=" + cfg}, hostFlags(tree, t.TempDir())...))...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
