@@ -102,21 +102,28 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 	a.ruleFilesLoaded = prometheus.NewGauge(prometheus.GaugeOpts{Name: "mihari_rule_files", Help: "Rule files loaded, the embedded default pack included."})
 	a.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "mihari_rules_reload_failures_total", Help: "Rule reloads (SIGHUP, POST /-/reload) that failed; the previous rules stay."})
 	reg.MustRegister(a.collections, a.collectionFailures, a.collectionSeconds, a.ruleFilesLoaded, a.reloadFailures)
+	// The embedded TSDB, engine and rule manager export ~300 series of
+	// their own: all of them at /metrics/internal, the few that say whether
+	// storing and evaluating work at /metrics and in the store, refreshed
+	// once an interval.
+	internal := prometheus.NewRegistry()
+	a.gatherer.Include(internal, cfg.Interval, InternalIncluded...)
 
 	st, err := store.Open(store.Options{
-		Path:          cfg.StoragePath,
-		Retention:     cfg.Retention,
-		RetentionSize: cfg.RetentionSize,
-		Labels:        labels.FromStrings("instance", cfg.Instance, "job", "mihari"),
-		Logger:        log,
-		Registerer:    reg,
+		Path:           cfg.StoragePath,
+		Retention:      cfg.Retention,
+		RetentionSize:  cfg.RetentionSize,
+		Labels:         labels.FromStrings("instance", cfg.Instance, "job", "mihari"),
+		Logger:         log,
+		Registerer:     reg,
+		TSDBRegisterer: internal,
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.store = st
 	qo := cfg.Query
-	qo.Logger, qo.Registerer = log.With("component", "query"), reg
+	qo.Logger, qo.Registerer = log.With("component", "query"), internal
 	a.engine = query.NewEngine(qo)
 
 	a.notifier, err = alert.New(alert.Options{
@@ -140,7 +147,7 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		AppendableV2:    db,
 		Queryable:       db,
 		Logger:          log.With("component", "rules"),
-		Registerer:      reg,
+		Registerer:      internal,
 		OutageTolerance: time.Hour,
 		ForGracePeriod:  10 * time.Minute,
 		ResendDelay:     time.Minute,
@@ -155,6 +162,7 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		MetricsPath:   cfg.MetricsPath,
 		ScrapeTimeout: cfg.ScrapeTimeout,
 		EnablePprof:   cfg.Pprof,
+		Internal:      internal,
 		Logger:        log,
 		Reload:        a.Reload,
 		API: query.Handler(query.Options{
@@ -165,7 +173,7 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 			Alertmanagers: func() query.Alertmanagers { return alertmanagers{a.notifier} },
 			Families:      a.latestFamilies,
 			Flags:         cfg.Flags,
-			Gatherer:      reg,
+			Gatherer:      prometheus.Gatherers{reg, internal},
 			ExternalURL:   cfg.ExternalURL,
 			Logger:        log.With("component", "api"),
 		}),
@@ -175,6 +183,20 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// InternalIncluded are the metrics of the embedded TSDB and rule manager
+// that /metrics carries and the store keeps, for alerting on mihari's own
+// store and rules.
+var InternalIncluded = []string{
+	"prometheus_tsdb_head_series",
+	"prometheus_tsdb_storage_blocks_bytes",
+	"prometheus_tsdb_compactions_failed_total",
+	"prometheus_tsdb_head_truncations_failed_total",
+	"prometheus_tsdb_wal_corruptions_total",
+	"prometheus_rule_evaluation_failures_total",
+	"prometheus_rule_group_iterations_missed_total",
+	"prometheus_rule_group_last_duration_seconds",
 }
 
 // loadRules (re)reads the rule files; on error the previous rules stay.

@@ -58,9 +58,10 @@ read in its own time-series database (a Prometheus TSDB under
 --storage.path), evaluates alerting and recording rules over it (Prometheus
 rule files, plus mihari's default pack), and sends alerts to Alertmanager
 and webhooks. Over HTTP it serves its metrics at /metrics in the Prometheus
-format (node_exporter-compatible names), the Prometheus query API at
-/api/v1 (Grafana and promtool work against it), /-/healthy, /-/ready and
-/-/reload.
+format (node_exporter-compatible names), the metrics of its embedded TSDB,
+PromQL engine and rule manager at /metrics/internal, the Prometheus query
+API at /api/v1 (Grafana and promtool work against it), /-/healthy, /-/ready
+and /-/reload.
 
 Every file the collectors read goes through mihari's source layer: a read
 that misses its deadline (--source.timeout) is answered with the file's last
@@ -109,7 +110,7 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
 	fs.StringVar(&o.retentionSize, "storage.retention.size", "0", "most bytes the stored blocks may take (512MB, 10GB ...); 0 for no limit")
 
 	fs.StringArrayVar(&o.ruleFiles, "rules.file", nil, "Prometheus rule file (alerting and recording rules); globs allowed; repeatable; reloaded on SIGHUP and POST /-/reload")
-	fs.BoolVar(&o.ruleDefaults, "rules.defaults", true, "evaluate mihari's default rule pack (see `mihari rules defaults`); --no-rules.defaults turns it off")
+	fs.BoolVar(&o.ruleDefaults, "rules.defaults", true, "evaluate mihari's default rule pack (listed by: mihari rules defaults); --no-rules.defaults turns it off")
 	fs.BoolVar(&o.noRuleDefaults, "no-rules.defaults", false, "do not evaluate the default rule pack")
 	_ = fs.MarkHidden("no-rules.defaults")
 

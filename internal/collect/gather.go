@@ -2,7 +2,10 @@ package collect
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,8 +21,9 @@ import (
 // than collect again: two Prometheus servers scraping the same agent cost
 // one collection.
 type Gatherer struct {
-	reg  *prometheus.Registry
-	node *Node
+	reg      *prometheus.Registry
+	node     *Node
+	includes []*include
 
 	mu       sync.Mutex
 	inflight *gathering
@@ -47,6 +51,31 @@ func NewGatherer(node *Node, r *Reader) *Gatherer {
 // their own metrics.
 func (g *Gatherer) Registry() *prometheus.Registry { return g.reg }
 
+// include is a gatherer whose named families join each collection.
+type include struct {
+	g     prometheus.Gatherer
+	names map[string]bool
+	every time.Duration
+
+	// Guarded by the gathering in progress being the only one.
+	at  time.Time
+	mfs []*dto.MetricFamily
+	err error
+}
+
+// Include adds the families of other that are named in names to every
+// collection: a few chosen metrics of a registry that is too big to export
+// whole. other is gathered at most once per every (gathering it whole is
+// the cost), its families reused in between. Call it before the first
+// Gather.
+func (g *Gatherer) Include(other prometheus.Gatherer, every time.Duration, names ...string) {
+	in := &include{g: other, names: map[string]bool{}, every: every}
+	for _, n := range names {
+		in.names[n] = true
+	}
+	g.includes = append(g.includes, in)
+}
+
 // Gather runs one collection; ctx bounds how long the collectors wait.
 func (g *Gatherer) Gather(ctx context.Context) ([]*dto.MetricFamily, error) {
 	g.mu.Lock()
@@ -65,6 +94,9 @@ func (g *Gatherer) Gather(ctx context.Context) ([]*dto.MetricFamily, error) {
 	g.mu.Unlock()
 
 	f.mfs, f.err = g.reg.Gather()
+	if len(g.includes) > 0 {
+		f.mfs, f.err = g.addIncludes(f.mfs, f.err)
+	}
 
 	g.mu.Lock()
 	g.inflight, g.ctx = nil, nil
@@ -105,4 +137,38 @@ func (a nodeAdapter) Collect(ch chan<- prometheus.Metric) {
 	a.g.node.Collect(ctx, ch)
 	a.self.Collect(ch)
 	a.reader.Collect(ch)
+}
+
+func (g *Gatherer) addIncludes(mfs []*dto.MetricFamily, err error) ([]*dto.MetricFamily, error) {
+	errs := prometheus.MultiError{}
+	if err != nil {
+		errs = append(errs, err)
+	}
+	have := make(map[string]bool, len(mfs))
+	for _, mf := range mfs {
+		have[mf.GetName()] = true
+	}
+	now := time.Now()
+	for _, in := range g.includes {
+		if in.at.IsZero() || now.Sub(in.at) >= in.every {
+			all, err := in.g.Gather()
+			in.mfs, in.err, in.at = in.mfs[:0], err, now
+			for _, mf := range all {
+				if in.names[mf.GetName()] {
+					in.mfs = append(in.mfs, mf)
+				}
+			}
+		}
+		if in.err != nil {
+			errs = append(errs, in.err)
+		}
+		for _, mf := range in.mfs {
+			if !have[mf.GetName()] {
+				mfs = append(mfs, mf)
+				have[mf.GetName()] = true
+			}
+		}
+	}
+	slices.SortFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return mfs, errs.MaybeUnwrap()
 }

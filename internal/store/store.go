@@ -42,8 +42,10 @@ type Options struct {
 	// job and instance.
 	Labels labels.Labels
 	Logger *slog.Logger
-	// Registerer receives the store's and the TSDB's own metrics.
+	// Registerer receives the store's own metrics (mihari_storage_*).
 	Registerer prometheus.Registerer
+	// TSDBRegisterer receives the TSDB's (prometheus_tsdb_*, ~190 series).
+	TSDBRegisterer prometheus.Registerer
 }
 
 // DefaultPath is /var/lib/mihari for root, else the user's XDG state
@@ -96,7 +98,7 @@ func Open(o Options) (*Store, error) {
 	topts.WALCompression = compression.Snappy
 	// Blocks of 2h cut the head's memory; most of mihari's queries look at
 	// the last hours, so the default block ranges suit it.
-	db, err := tsdb.Open(o.Path, o.Logger.With("component", "tsdb"), o.Registerer, topts, nil)
+	db, err := tsdb.Open(o.Path, o.Logger.With("component", "tsdb"), o.TSDBRegisterer, topts, nil)
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("--storage.path %q is in use by another mihari (its lock is held); stop it or choose another directory", o.Path)

@@ -34,12 +34,18 @@ type Options struct {
 	// EnablePprof serves Go's profiler at /debug/pprof/, to see what
 	// mihari itself spends its CPU on.
 	EnablePprof bool
+	// Internal, when set, is served whole at /metrics/internal: the
+	// metrics of the embedded TSDB, engine and rules.
+	Internal prometheus.Gatherer
 	// API, when set, serves the Prometheus HTTP API under /api/v1/.
 	API http.Handler
 	// Reload, when set, is called by POST /-/reload (rule files).
 	Reload func() error
 	Logger *slog.Logger
 }
+
+// InternalMetricsPath serves the metrics of the embedded Prometheus parts.
+const InternalMetricsPath = "/metrics/internal"
 
 // Handler serves /metrics, /-/healthy, /-/ready and a landing page.
 type Handler struct {
@@ -66,6 +72,9 @@ func NewHandler(g *collect.Gatherer, opts Options) (*Handler, error) {
 	g.Registry().MustRegister(scrapes)
 
 	h.mux.Handle(opts.MetricsPath, promhttp.InstrumentHandlerCounter(scrapes, http.HandlerFunc(h.serveMetrics)))
+	if opts.Internal != nil && opts.MetricsPath != InternalMetricsPath {
+		h.mux.Handle(InternalMetricsPath, promhttp.HandlerFor(opts.Internal, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	}
 	h.mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "mihari is healthy.")
 	})
@@ -99,15 +108,18 @@ func NewHandler(g *collect.Gatherer, opts Options) (*Handler, error) {
 		h.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		h.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
+	links := []web.LandingLinks{{Address: opts.MetricsPath, Text: "Metrics"}}
+	if opts.Internal != nil {
+		links = append(links, web.LandingLinks{Address: InternalMetricsPath, Text: "Metrics of the embedded TSDB, PromQL engine and rules"})
+	}
+	links = append(links,
+		web.LandingLinks{Address: "/-/healthy", Text: "Health"},
+		web.LandingLinks{Address: "/-/ready", Text: "Readiness"})
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "mihari",
 		Description: "A lookout for Linux hosts: host metrics compatible with node_exporter, and the cost of every read it makes.",
 		Version:     version.Info(),
-		Links: []web.LandingLinks{
-			{Address: opts.MetricsPath, Text: "Metrics"},
-			{Address: "/-/healthy", Text: "Health"},
-			{Address: "/-/ready", Text: "Readiness"},
-		},
+		Links:       links,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building landing page: %w", err)

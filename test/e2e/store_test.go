@@ -244,6 +244,19 @@ func TestRulesReload(t *testing.T) {
 	if n := ruleNames(); len(n) != 1 || n[0] != "three" {
 		t.Fatalf("after a broken reload: rules %v, want the previous [three]", n)
 	}
+
+	// The embedded parts' metrics: a few at /metrics and in the store,
+	// all of them at /metrics/internal.
+	public, internal := scrape(t, base+"/metrics"), scrape(t, base+"/metrics/internal")
+	for _, name := range []string{"prometheus_rule_evaluation_failures_total", "prometheus_tsdb_head_series"} {
+		if public[name] == nil || internal[name] == nil {
+			t.Errorf("%s: at /metrics %v, at /metrics/internal %v; want both", name, public[name] != nil, internal[name] != nil)
+		}
+	}
+	if public["prometheus_engine_queries"] != nil || internal["prometheus_engine_queries"] == nil {
+		t.Errorf("prometheus_engine_queries should be at /metrics/internal only")
+	}
+	waitFor(t, func() bool { return len(apiQuery(t, base, "prometheus_rule_evaluation_failures_total")) > 0 })
 }
 
 func waitFor(t *testing.T, cond func() bool) {
