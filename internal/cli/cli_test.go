@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func fixture(t *testing.T, tree string) []string {
@@ -146,6 +147,28 @@ func TestHelpHasExamples(t *testing.T) {
 	for _, flag := range []string{"--collector.cpu", "--path.procfs", "--source.timeout", "--web.config.file", "--web.listen-address", "--log.format"} {
 		if !strings.Contains(out, flag) {
 			t.Errorf("serve --help does not mention %s", flag)
+		}
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 11, 25, 17, 40, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"now":                  now,
+		"-15m":                 now.Add(-15 * time.Minute),
+		"+1h":                  now.Add(time.Hour),
+		"1795630779.211":       time.UnixMilli(1795630779211),
+		"1795630779":           time.Unix(1795630779, 0),
+		"2026-11-25T17:40:00Z": now,
+	} {
+		got, err := parseTime(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseTime(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"yesterday", "-1x", "2026-13-01T00:00:00Z"} {
+		if _, err := parseTime(in, now); err == nil {
+			t.Errorf("parseTime(%q): no error", in)
 		}
 	}
 }

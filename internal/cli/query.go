@@ -226,8 +226,10 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 		return now.Add(time.Duration(d)), nil
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		// As Prometheus's API parses it: the fraction rounded to the
+		// millisecond, so that 1795630779.211 is not 1795630779.210999965.
 		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(frac*1e9)), nil
+		return time.Unix(int64(sec), int64(math.Round(frac*1000))*int64(time.Millisecond)), nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
