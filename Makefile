@@ -53,7 +53,8 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	./bench/scrape.sh
-	go run ./bench/processes -procs 500,5000 -n 30
+	$(GO) run ./bench/processes -procs 500,5000 -n 30
+	$(GO) run ./bench/store -interval 1s -duration 3m
 
 generate:
 	$(GO) generate ./...

@@ -59,7 +59,7 @@ func TestServePortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	code, _, stderr := run(append([]string{"serve", "--web.listen-address=" + l.Addr().String(), "--log.level=error"}, fixture(t, "vm")...)...)
+	code, _, stderr := run(append([]string{"serve", "--web.listen-address=" + l.Addr().String(), "--log.level=error", "--storage.path=" + filepath.Join(t.TempDir(), "data")}, fixture(t, "vm")...)...)
 	want := "mihari serve: cannot listen on " + l.Addr().String() + ": address already in use; is another mihari running? pick another with --web.listen-address\n"
 	if code != 1 || stderr != want {
 		t.Fatalf("exit %d, stderr %q; want 1 and %q", code, stderr, want)
