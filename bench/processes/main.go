@@ -38,14 +38,11 @@ func main() {
 }
 
 func run(sizes string, n int, mihari, pe string) error {
-	if mihari == "" {
-		bin, cleanup, err := peer.BuildMihari()
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		mihari = bin
+	mihari, cleanup, err := peer.Mihari(mihari)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	dir, err := os.MkdirTemp("", "mihari-bench-procs-")
 	if err != nil {
 		return err

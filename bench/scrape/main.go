@@ -36,14 +36,11 @@ func main() {
 }
 
 func run(n int, mihari, ne string) error {
-	if mihari == "" {
-		bin, cleanup, err := peer.BuildMihari()
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		mihari = bin
+	mihari, cleanup, err := peer.Mihari(mihari)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	args := []string{"--collector.disable-defaults"}
 	for _, c := range collectors {
 		args = append(args, "--collector."+c)

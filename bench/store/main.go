@@ -51,14 +51,11 @@ func main() {
 }
 
 func run(interval, duration time.Duration, mihari, prom string) error {
-	if mihari == "" {
-		bin, cleanup, err := peer.BuildMihari()
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		mihari = bin
+	mihari, cleanup, err := peer.Mihari(mihari)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	dir, err := os.MkdirTemp("", "mihari-bench-store-")
 	if err != nil {
 		return err

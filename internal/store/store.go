@@ -51,14 +51,18 @@ type Options struct {
 // DefaultPath is /var/lib/mihari for root, else the user's XDG state
 // directory.
 func DefaultPath() string {
-	if os.Geteuid() == 0 {
+	home, _ := os.UserHomeDir()
+	return defaultPath(os.Geteuid(), os.Getenv("XDG_STATE_HOME"), home)
+}
+
+func defaultPath(euid int, xdgState, home string) string {
+	switch {
+	case euid == 0:
 		return "/var/lib/mihari"
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "mihari")
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".local", "state", "mihari")
+	case xdgState != "":
+		return filepath.Join(xdgState, "mihari")
+	case home != "":
+		return filepath.Join(home, ".local", "state", "mihari")
 	}
 	return "mihari-data"
 }

@@ -191,3 +191,19 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+func TestDefaultPath(t *testing.T) {
+	for _, c := range []struct {
+		euid            int
+		xdg, home, want string
+	}{
+		{0, "/x", "/root", "/var/lib/mihari"},
+		{1000, "/run/state", "/home/u", "/run/state/mihari"},
+		{1000, "", "/home/u", "/home/u/.local/state/mihari"},
+		{1000, "", "", "mihari-data"},
+	} {
+		if got := defaultPath(c.euid, c.xdg, c.home); got != c.want {
+			t.Errorf("defaultPath(%d, %q, %q) = %q, want %q", c.euid, c.xdg, c.home, got, c.want)
+		}
+	}
+}

@@ -177,14 +177,17 @@ func FreeAddr() string {
 	return l.Addr().String()
 }
 
-// BuildMihari builds ./cmd/mihari into a temporary directory; call the
-// returned function to remove it.
-func BuildMihari() (string, func(), error) {
+// Mihari returns bin, or when it is empty builds ./cmd/mihari into a
+// temporary directory; call the returned function to remove it.
+func Mihari(bin string) (string, func(), error) {
+	if bin != "" {
+		return bin, func() {}, nil
+	}
 	dir, err := os.MkdirTemp("", "mihari-bench-")
 	if err != nil {
 		return "", nil, err
 	}
-	bin := filepath.Join(dir, "mihari")
+	bin = filepath.Join(dir, "mihari")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/mihari")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
