@@ -102,7 +102,16 @@ func Open(o Options) (*Store, error) {
 	topts.WALCompression = compression.Snappy
 	// Blocks of 2h cut the head's memory; most of mihari's queries look at
 	// the last hours, so the default block ranges suit it.
-	db, err := tsdb.Open(o.Path, o.Logger.With("component", "tsdb"), o.TSDBRegisterer, topts, nil)
+	// The TSDB repairs a damaged write-ahead log by dropping what follows
+	// the damage, and skips a block it cannot read; it says so only among
+	// its startup lines. What it warns of while opening is summed up in one
+	// error of mihari's.
+	tlog := newWarnings(o.Logger.With("component", "tsdb").Handler())
+	db, err := tsdb.Open(o.Path, slog.New(tlog), o.TSDBRegisterer, topts, nil)
+	if n, first := tlog.result(); err == nil && n > 0 {
+		o.Logger.Error("the data directory is damaged; mihari goes on with what it can read: a damaged write-ahead log is cut at the damage (later samples are lost), a damaged block is left in place and out of queries",
+			"path", o.Path, "problems", n, "first", first)
+	}
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("--storage.path %q is in use by another mihari (its lock is held); stop it or choose another directory", o.Path)
@@ -134,6 +143,65 @@ func Open(o Options) (*Store, error) {
 		o.Registerer.MustRegister(s.appended, s.appendFailures, s.staleMarkers, s.lastAppend, s.series)
 	}
 	return s, nil
+}
+
+// warnings passes records on, noting the warnings and errors among them
+// (in loggers derived from it too) until stopped.
+type warnings struct {
+	slog.Handler
+	*warned
+}
+
+type warned struct {
+	mu      sync.Mutex
+	n       int
+	first   string
+	stopped bool
+}
+
+func newWarnings(h slog.Handler) *warnings { return &warnings{Handler: h, warned: &warned{}} }
+
+func (w *warnings) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		w.note(r)
+	}
+	return w.Handler.Handle(ctx, r)
+}
+
+func (w *warnings) WithAttrs(as []slog.Attr) slog.Handler {
+	return &warnings{Handler: w.Handler.WithAttrs(as), warned: w.warned}
+}
+
+func (w *warnings) WithGroup(name string) slog.Handler {
+	return &warnings{Handler: w.Handler.WithGroup(name), warned: w.warned}
+}
+
+func (w *warned) note(r slog.Record) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	w.n++
+	if w.first != "" {
+		return
+	}
+	w.first = r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "err" {
+			w.first += ": " + a.Value.String()
+			return false
+		}
+		return true
+	})
+}
+
+// result stops noting and returns what was noted.
+func (w *warned) result() (n int, first string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	return w.n, w.first
 }
 
 // claim makes sure path is a directory mihari may use: new, empty, or

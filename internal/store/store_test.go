@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -206,4 +207,105 @@ func TestDefaultPath(t *testing.T) {
 			t.Errorf("defaultPath(%d, %q, %q) = %q, want %q", c.euid, c.xdg, c.home, got, c.want)
 		}
 	}
+}
+
+// appendSeconds stores one gauge a second for n seconds from start.
+func appendSeconds(t *testing.T, s *Store, start time.Time, n int) {
+	t.Helper()
+	for i := range n {
+		g := family("g", dto.MetricType_GAUGE, &dto.Metric{Gauge: &dto.Gauge{Value: proto.Float64(float64(i))}})
+		if _, err := s.Append(context.Background(), []*dto.MetricFamily{g}, start.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A write-ahead log damaged in the middle is repaired by the TSDB, which
+// drops what follows the damage: mihari opens the directory, keeps what is
+// before the damage, and says in one error that samples were lost.
+func TestDamagedWAL(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	appendSeconds(t, s, time.Now().Add(-time.Hour), 2000)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "wal", "0*"))
+	if len(segs) == 0 {
+		t.Fatal("no WAL segment")
+	}
+	b, err := os.ReadFile(segs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(b) / 2; i < len(b)/2+64; i++ {
+		b[i] ^= 0xff
+	}
+	os.WriteFile(segs[0], b, 0o644)
+
+	var logs strings.Builder
+	s, err = Open(Options{Path: dir, Labels: labels.FromStrings("instance", "h1", "job", "mihari"),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatalf("opening a directory with a damaged WAL: %v", err)
+	}
+	defer s.Close()
+	line := errorLine(logs.String(), "the data directory is damaged")
+	if !strings.Contains(line, "corruption in segment") {
+		t.Errorf("no error about the damaged WAL; logs:\n%s", logs.String())
+	}
+	v := samples(t, s)[`{__name__="g", instance="h1", job="mihari"}`]
+	if len(v) == 0 || len(v) >= 2000 {
+		t.Errorf("%d samples after the repair; want those before the damage, fewer than 2000", len(v))
+	}
+	t.Logf("%d of 2000 samples kept; %s", len(v), line)
+}
+
+// A block whose metadata is damaged is left out, not deleted: mihari opens
+// the directory, keeps the rest, and says in one error what is wrong.
+func TestDamagedBlock(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	// Over three hours of samples, so that the head compacts into a block.
+	appendSeconds(t, s, time.Now().Add(-5*time.Hour), 4*3600)
+	if err := s.DB().Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	metas, _ := filepath.Glob(filepath.Join(dir, "*", "meta.json"))
+	if len(metas) == 0 {
+		t.Fatal("no block was written")
+	}
+	os.WriteFile(metas[0], []byte("{"), 0o644)
+
+	var logs strings.Builder
+	s, err := Open(Options{Path: dir, Labels: labels.FromStrings("instance", "h1", "job", "mihari"),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatalf("opening a directory with a damaged block: %v", err)
+	}
+	defer s.Close()
+	line := errorLine(logs.String(), "the data directory is damaged")
+	if !strings.Contains(line, "meta.json") {
+		t.Errorf("no error naming the damaged block; logs:\n%s", logs.String())
+	}
+	if b, _ := os.ReadFile(metas[0]); string(b) != "{" {
+		t.Error("the damaged block was changed")
+	}
+	if v := samples(t, s)[`{__name__="g", instance="h1", job="mihari"}`]; len(v) == 0 || len(v) >= 4*3600 {
+		t.Errorf("%d samples; want the head's, without the block's", len(v))
+	}
+	t.Log(line)
+}
+
+// errorLine is the ERROR line of logs that contains msg, or "".
+func errorLine(logs, msg string) string {
+	for l := range strings.Lines(logs) {
+		if strings.Contains(l, "level=ERROR") && strings.Contains(l, msg) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
