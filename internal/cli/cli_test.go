@@ -172,3 +172,26 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+// mihari rules exits as promtool does: 0 when every file is good, 1 when
+// one fails; a file that does not exist is a mistake on the command line,
+// which promtool refuses too, and like every usage error in mihari exits 2.
+func TestRulesExitCodes(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	td := filepath.Join(filepath.Dir(file), "..", "rules", "testdata")
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"rules", "check", "defaults", filepath.Join(td, "check", "good.yml")}, 0},
+		{[]string{"rules", "check", filepath.Join(td, "check", "bad_expr.yml")}, 1},
+		{[]string{"rules", "check", filepath.Join(td, "check", "nosuch.yml")}, 2},
+		{[]string{"rules", "test", filepath.Join(td, "unit", "pass_test.yml")}, 0},
+		{[]string{"rules", "test", filepath.Join(td, "unit", "fail_test.yml")}, 1},
+		{[]string{"rules", "check"}, 2},
+	} {
+		if code, _, stderr := run(tc.args...); code != tc.code {
+			t.Errorf("%v: exit %d, want %d; stderr %q", tc.args[:2], code, tc.code, stderr)
+		}
+	}
+}
