@@ -105,6 +105,8 @@ itself: every file it reads is timed, bounded and reported as mihari_source_*.`,
 		newQueryCmd(stdio, log),
 		newTopCmd(stdio, log),
 		newRulesCmd(stdio),
+		newTraceCmd(stdio),
+		newCostCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root

@@ -75,3 +75,33 @@ func parsePidCgroupLine(line string, buf []string) (PidCgroup, error) {
 	cg.Controllers = buf[:len(buf):len(buf)]
 	return cg, nil
 }
+
+// PrimaryCgroup picks the path that best names a process's cgroup: the
+// unified (v2) one when it is more than "/", else the first v1 path that
+// is (name=systemd first, as it follows the service).
+func PrimaryCgroup(cgs []PidCgroup) string {
+	var v1 string
+	for _, c := range cgs {
+		if len(c.Controllers) == 0 && c.HierarchyID == 0 {
+			if c.Path != "/" {
+				return c.Path
+			}
+			continue
+		}
+		if c.Path == "/" {
+			continue
+		}
+		for _, ctl := range c.Controllers {
+			if ctl == "name=systemd" {
+				return c.Path
+			}
+		}
+		if v1 == "" {
+			v1 = c.Path
+		}
+	}
+	if v1 == "" {
+		return "/"
+	}
+	return v1
+}

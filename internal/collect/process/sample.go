@@ -323,7 +323,7 @@ func (s *Sampler) readProc(ctx context.Context, pid int, boot, now time.Time) (*
 	if s.opts.Cgroup {
 		if stc.cgroup == "" {
 			if cgs, err := collect.ReadParseLines(ctx, s.cgroup, dir+"/cgroup", procfs.ParsePidCgroup); err == nil {
-				stc.cgroup = cgroupPath(cgs)
+				stc.cgroup = procfs.PrimaryCgroup(cgs)
 			}
 		}
 		p.Cgroup = stc.cgroup
@@ -362,36 +362,6 @@ func (s *Sampler) countFDs(ctx context.Context, dir string) (int64, error) {
 	}
 	names, err := s.fd.ReadDir(ctx, dir)
 	return int64(len(names)), err
-}
-
-// cgroupPath picks the path that best names a process's cgroup: the
-// unified (v2) one when it is more than "/", else the first v1 path that
-// is (name=systemd first, as it follows the service).
-func cgroupPath(cgs []procfs.PidCgroup) string {
-	var v1 string
-	for _, c := range cgs {
-		if len(c.Controllers) == 0 && c.HierarchyID == 0 {
-			if c.Path != "/" {
-				return c.Path
-			}
-			continue
-		}
-		if c.Path == "/" {
-			continue
-		}
-		for _, ctl := range c.Controllers {
-			if ctl == "name=systemd" {
-				return c.Path
-			}
-		}
-		if v1 == "" {
-			v1 = c.Path
-		}
-	}
-	if v1 == "" {
-		return "/"
-	}
-	return v1
 }
 
 // ticks converts USER_HZ ticks to a duration.
