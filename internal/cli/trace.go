@@ -159,12 +159,17 @@ the processes in a cgroup: a cgroup v2 one is filtered in the kernel, a v1
 one by reading each process's /proc/PID/cgroup when its first open arrives
 (a process that has exited by then is left out).
 
--F resolves relative paths into absolute ones against the thread's working
-directory, or the directory of the dirfd it passed, read from /proc when
-the event is printed. It can be wrong when the thread changed directory, or
-closed or reused that dirfd, in between; it is left relative ("") once the
-process has exited; symlinks are not resolved; and a process in another
-mount namespace or chroot is shown its own view of the path.
+-F makes relative paths absolute: the kernel names the thread's working
+directory (or the directory of the dirfd it passed) when the open returns,
+by walking its dentries up to the process's root, so the answer holds even
+for a process that exits at once. Where it can be wrong: a process in a
+chroot or another mount namespace is shown its own view of the path, not
+the host's; ".." is cleaned lexically and symlinks are not followed, as
+the kernel would; a directory deeper than 64 levels (or 4 KiB) is instead
+read from /proc when the event is printed, which is wrong if the thread
+has changed directory or reused the dirfd since, and impossible once it
+has exited (the path is then left as it was). mihari's own opens are never
+traced.
 
 Nothing is lost silently: events the ring buffer had no room for are
 counted in the kernel and reported in the summary line that ends the trace
@@ -211,7 +216,8 @@ func runTraceOpen(ctx context.Context, stdio IO, o *traceOpenOptions) error {
 	f := o.filter()
 	f.Failed = o.failed
 	f.Flags = o.flags
-	t, err := trace.Opens(trace.Options{Filter: f, BufferSize: int(o.bufferSize)})
+	start := time.Now() // -T counts from here, as opensnoop's does from its start
+	t, err := trace.Opens(trace.Options{Filter: f, BufferSize: int(o.bufferSize), FullPath: o.fullPath})
 	if err != nil {
 		return err
 	}
@@ -220,7 +226,7 @@ func runTraceOpen(ctx context.Context, stdio IO, o *traceOpenOptions) error {
 	defer cancel()
 
 	w := bufio.NewWriterSize(stdio.Out, 64<<10)
-	p := openPrinter{o: o, w: w, start: time.Now()}
+	p := openPrinter{o: o, w: w, start: start}
 	if o.container {
 		p.containers = trace.NewContainers(top.Container)
 	}

@@ -30,7 +30,22 @@ type OpenEvent struct {
 	// Dev and Ino identify the opened file (trace files only).
 	Dev uint64
 	Ino uint64
+
+	// A path the kernel named by walking it up to the task's root: with
+	// Options.FullPath, the directory a relative Path is relative to;
+	// for trace files, the opened file. Its names, leaf first, each
+	// ending in a NUL; valid only during the callback.
+	parts     []byte
+	partsKind uint32
 }
+
+// What OpenEvent.parts name (the C enum PARTS_*).
+const (
+	partsNone = iota
+	partsDir
+	partsFile
+	partsCut = 0x100 // the walk stopped short of the root
+)
 
 var syscallNames = [...]string{"open", "openat", "openat2", "creat"}
 
@@ -50,17 +65,19 @@ var (
 	offDev      = unsafe.Offsetof(traceEvent{}.Dev)
 	offSc       = unsafe.Offsetof(traceEvent{}.Sc)
 	offPathLen  = unsafe.Offsetof(traceEvent{}.PathLen)
+	offParts    = unsafe.Offsetof(traceEvent{}.Parts)
+	offPartsLen = unsafe.Offsetof(traceEvent{}.PartsLen)
 	offComm     = unsafe.Offsetof(traceEvent{}.Comm)
-	offPath     = unsafe.Offsetof(traceEvent{}.Path)
+	offBuf      = unsafe.Offsetof(traceEvent{}.Buf)
 	commLen     = uintptr(len(traceEvent{}.Comm))
-	maxPathSize = uintptr(len(traceEvent{}.Path))
 )
 
 // decode fills e from a ring buffer record; offset converts the kernel's
 // monotonic clock to the wall clock. It reports false for a record too
-// short to be an event.
+// short to be an event. Lengths in the record are trusted only as far as
+// the record goes.
 func (e *OpenEvent) decode(b []byte, offset int64) bool {
-	if uintptr(len(b)) < offPath {
+	if uintptr(len(b)) < offBuf {
 		return false
 	}
 	le := binary.LittleEndian // the programs are built for little-endian targets only
@@ -80,20 +97,58 @@ func (e *OpenEvent) decode(b []byte, offset int64) bool {
 	e.Mode = le.Uint32(b[offMode:])
 	e.Dev = 0
 	if d := le.Uint32(b[offDev:]); d != 0 || e.Ino != 0 {
-		// The kernel's dev_t is major << 20 | minor.
-		e.Dev = unix.Mkdev(d>>20, d&(1<<20-1))
+		e.Dev = kernelDev(d)
 	}
 	e.Syscall = "?"
 	if sc := le.Uint32(b[offSc:]); int(sc) < len(syscallNames) {
 		e.Syscall = syscallNames[sc]
 	}
 	e.Comm = cstring(b[offComm : offComm+commLen])
-	n := uintptr(le.Uint32(b[offPathLen:]))
-	if n > maxPathSize || offPath+n > uintptr(len(b)) {
-		n = uintptr(len(b)) - offPath
+	buf := b[offBuf:]
+	n := uint64(le.Uint32(b[offPathLen:]))
+	if n > uint64(len(buf)) {
+		n = uint64(len(buf))
 	}
-	e.Path = cstring(b[offPath : offPath+n])
+	e.Path = cstring(buf[:n])
+	e.partsKind, e.parts = partsNone, nil
+	if k := le.Uint32(b[offParts:]); k != partsNone {
+		rest := buf[n:]
+		m := uint64(le.Uint32(b[offPartsLen:]))
+		if m > uint64(len(rest)) {
+			m = uint64(len(rest))
+		}
+		e.partsKind, e.parts = k, rest[:m]
+	}
 	return true
+}
+
+// walked returns the path the kernel named (see OpenEvent.parts) if it
+// is of this kind and whole: "/" and the names, root first.
+func (e *OpenEvent) walked(kind uint32) (string, bool) {
+	if e.partsKind != kind {
+		return "", false
+	}
+	p := e.parts
+	if len(p) > 0 && p[len(p)-1] == 0 {
+		p = p[:len(p)-1]
+	}
+	if len(p) == 0 {
+		return "/", true
+	}
+	var names [][]byte
+	for name := range bytes.SplitSeq(p, []byte{0}) {
+		names = append(names, name)
+	}
+	n := 0
+	for _, name := range names {
+		n += 1 + len(name)
+	}
+	b := make([]byte, 0, n)
+	for i := len(names) - 1; i >= 0; i-- {
+		b = append(b, '/')
+		b = append(b, names[i]...)
+	}
+	return string(b), true
 }
 
 func cstring(b []byte) []byte {

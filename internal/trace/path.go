@@ -11,18 +11,24 @@ import (
 // atFDCWD is the dirfd that stands for the working directory.
 const atFDCWD = -100
 
-// FullPath resolves the event's path against the working directory of the
-// thread (for AT_FDCWD) or the directory its dirfd names, read from /proc
-// when the event arrives. It is the path as the process meant it, cleaned
-// of "." and "..", not following symlinks. It can be wrong when, between
-// the open and the event being read, the thread changed its directory or
-// closed or reused the dirfd; it cannot be found ("" is returned) once the
-// process has exited; and for a process in another mount namespace or
-// chroot it is that process's view, not the tracer's.
+// FullPath is the event's path made absolute. With Options.FullPath, a
+// relative path is joined to the directory the kernel named when the open
+// returned: the thread's working directory, or the directory of the dirfd
+// it passed. That name is the task's own view: relative to its root, so a
+// process in a chroot or another mount namespace is shown the path as it
+// sees it, not as the tracer would. Where the kernel could not name the
+// directory (deeper than 64 levels or 4 KiB; no such dirfd), it is read
+// from /proc when the event arrives, which is wrong if the thread changed
+// directory or reused the dirfd in between, and impossible ("" is
+// returned) once it has exited. The result is cleaned of "." and ".."
+// lexically: symlinks are not followed.
 func (e *OpenEvent) FullPath() string {
 	p := string(e.Path)
 	if filepath.IsAbs(p) || p == "" {
 		return p
+	}
+	if dir, ok := e.walked(partsDir); ok {
+		return filepath.Join(dir, p)
 	}
 	var link string
 	if e.DirFD == atFDCWD {
@@ -37,9 +43,13 @@ func (e *OpenEvent) FullPath() string {
 	return filepath.Join(dir, p)
 }
 
-// pathOfFD names the file a successful open returned: the link of its fd
-// while it is still open (the kernel's own resolution), else FullPath.
+// pathOfFD names the file a successful open returned: the path the kernel
+// named for it (trace files), else the link of its fd while it is still
+// open, else FullPath.
 func (e *OpenEvent) pathOfFD() string {
+	if p, ok := e.walked(partsFile); ok {
+		return p
+	}
 	if e.FD >= 0 {
 		link := "/proc/" + strconv.FormatUint(uint64(e.PID), 10) + "/fd/" + strconv.Itoa(int(e.FD))
 		if p, err := os.Readlink(link); err == nil && filepath.IsAbs(p) {

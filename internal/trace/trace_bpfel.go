@@ -28,8 +28,10 @@ type traceEvent struct {
 	Dev      uint32
 	Sc       uint32
 	PathLen  uint32
+	Parts    uint32
+	PartsLen uint32
 	Comm     [16]int8
-	Path     [4096]int8
+	Buf      [8448]int8
 }
 
 type traceFileKey struct {
@@ -96,6 +98,8 @@ const (
 	traceProgExitReadv      = "exit_readv"
 	traceVarFilesAll        = "files_all"
 	traceVarFilesMode       = "files_mode"
+	traceVarFullPath        = "full_path"
+	traceVarSelfTgid        = "self_tgid"
 	traceVarSendFailed      = "send_failed"
 	traceVarTargAccmodes    = "targ_accmodes"
 	traceVarTargCgroupId    = "targ_cgroup_id"
@@ -189,6 +193,8 @@ type traceMapSpecs struct {
 type traceVariableSpecs struct {
 	FilesAll        *ebpf.VariableSpec `ebpf:"files_all"`
 	FilesMode       *ebpf.VariableSpec `ebpf:"files_mode"`
+	FullPath        *ebpf.VariableSpec `ebpf:"full_path"`
+	SelfTgid        *ebpf.VariableSpec `ebpf:"self_tgid"`
 	SendFailed      *ebpf.VariableSpec `ebpf:"send_failed"`
 	TargAccmodes    *ebpf.VariableSpec `ebpf:"targ_accmodes"`
 	TargCgroupId    *ebpf.VariableSpec `ebpf:"targ_cgroup_id"`
@@ -247,6 +253,8 @@ func (m *traceMaps) Close() error {
 type traceVariables struct {
 	FilesAll        *ebpf.Variable `ebpf:"files_all"`
 	FilesMode       *ebpf.Variable `ebpf:"files_mode"`
+	FullPath        *ebpf.Variable `ebpf:"full_path"`
+	SelfTgid        *ebpf.Variable `ebpf:"self_tgid"`
 	SendFailed      *ebpf.Variable `ebpf:"send_failed"`
 	TargAccmodes    *ebpf.Variable `ebpf:"targ_accmodes"`
 	TargCgroupId    *ebpf.Variable `ebpf:"targ_cgroup_id"`

@@ -42,6 +42,9 @@ type Options struct {
 	// AllFiles makes trace files add up reads of pipes, sockets, terminals
 	// and devices too, not only of regular files.
 	AllFiles bool
+	// FullPath has the kernel name the directory of each relative path,
+	// for OpenEvent.FullPath.
+	FullPath bool
 }
 
 // Defaults.
@@ -134,6 +137,8 @@ func start(o Options, files bool) (*Tracer, error) {
 		"files_mode":    files,
 		"send_failed":   !files,
 		"files_all":     o.AllFiles,
+		"full_path":     o.FullPath && !files,
+		"self_tgid":     uint32(os.Getpid()),
 	}
 	if cg.v2 {
 		set["targ_cgroup_id"] = cg.id

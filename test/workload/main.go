@@ -24,7 +24,16 @@ func main() {
 	write := flag.Int("write", 0, "write this many bytes to -file and fsync them")
 	file := flag.String("file", "", "file for -write")
 	then := flag.String("then", "exit", "after the work: exit, sleep (until killed), or spin (burn user CPU until killed)")
+	opens := flag.String("opens", "", "do the opens listed in this JSON file (see opens.go), writing what each returned to -opens-out")
+	opensOut := flag.String("opens-out", "", "file for the results of -opens")
 	flag.Parse()
+
+	if *opens != "" {
+		if err := doOpens(*opens, *opensOut); err != nil {
+			fmt.Fprintln(os.Stderr, "workload:", err)
+			os.Exit(1)
+		}
+	}
 
 	runtime.LockOSThread()
 	if *user > 0 {

@@ -12,6 +12,12 @@
 //    inode, read from the fd table at entry, so an fd number reused for
 //    another file is never confused with the first.
 //
+// Paths are named in the kernel, when the open returns, by walking the
+// dentries up to the task's root (crossing mounts): the directory a
+// relative path is relative to (full_path, trace open -F), or the opened
+// file itself (files_mode). No /proc lookup afterwards can race with the
+// process changing directory or exiting.
+//
 // Filters are constants set by the loader: everything that does not pass
 // them costs one comparison.
 
@@ -21,11 +27,27 @@
 #include <bpf/bpf_tracing.h>
 
 #define PATH_MAX 4096
+#define NAME_MAX 255
 #define TASK_COMM_LEN 16
+// The names of a walked path follow the path in event.buf: at most
+// PARTS_END bytes in all, MAX_DEPTH names.
+#define PARTS_END 8192
+#define MAX_DEPTH 64
 #define INVALID_UID ((u32)-1)
+#define AT_FDCWD -100
 
 // Which syscall an open event comes from.
 enum { SC_OPEN, SC_OPENAT, SC_OPENAT2, SC_CREAT };
+
+// What event.buf holds after the path (event.parts).
+enum {
+	PARTS_NONE,
+	PARTS_DIR,  // the directory a relative path is relative to
+	PARTS_FILE, // the opened file
+};
+// Set in event.parts when the walk stopped before the root (too deep, or
+// no room left): the names are a tail of the path.
+#define PARTS_CUT 0x100
 
 // Counters, indices into the per-CPU array "counters".
 enum {
@@ -37,6 +59,9 @@ enum {
 };
 
 const volatile u32 targ_tgid = 0;
+// The tracer's own process, never traced: its reading of /proc would
+// otherwise feed its own output.
+const volatile u32 self_tgid = 0;
 const volatile u32 targ_tid = 0;
 const volatile u32 targ_uid = INVALID_UID;
 const volatile bool targ_failed = false;
@@ -59,6 +84,8 @@ const volatile bool send_failed = true;
 // blocked reading a pipe, socket or terminal is not taken for a costly
 // file.
 const volatile bool files_all = false;
+// full_path names the directory of each relative path (trace open -F).
+const volatile bool full_path = false;
 
 #define S_IFMT 00170000
 #define S_IFREG 0100000
@@ -84,9 +111,13 @@ struct event {
 	u32 mode;
 	u32 dev;       // kernel encoding: major << 20 | minor
 	u32 sc;
-	u32 path_len;  // bytes of path, with its NUL
+	u32 path_len;  // bytes of the path in buf, with its NUL
+	u32 parts;     // PARTS_*, what follows the path in buf
+	u32 parts_len; // bytes of those names, each with its NUL, leaf first
 	char comm[TASK_COMM_LEN];
-	char path[PATH_MAX];
+	// The path as passed, then the names of a walked path. The slack
+	// after PARTS_END lets a name be read at any offset below it.
+	char buf[PARTS_END + NAME_MAX + 1];
 };
 
 struct file_key {
@@ -191,6 +222,8 @@ static __always_inline bool task_ok(void)
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tgid = id >> 32, tid = (u32)id;
 
+	if (tgid == self_tgid)
+		return false;
 	if (targ_tgid && targ_tgid != tgid)
 		return false;
 	if (targ_tid && targ_tid != tid)
@@ -241,6 +274,58 @@ static __always_inline bool inode_of(int fd, u32 *dev, u64 *ino)
 	return true;
 }
 
+// name_parts appends to e->buf, after the path, the names from dentry d
+// of mount vm up to the task's root, leaf first, each with its NUL, and
+// sets e->parts and e->parts_len. The offset lives in the map value, not
+// in a register: the verifier does not track it there, so the states of
+// successive iterations match and the loop is verified in linear time.
+static __always_inline void name_parts(struct event *e, u32 kind, struct dentry *d, struct vfsmount *vm)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct dentry *root_d = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *root_m = BPF_CORE_READ(task, fs, root.mnt);
+	u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
+	struct mount *m = (struct mount *)((void *)vm - mnt_off);
+
+	e->parts = kind | PARTS_CUT;
+	e->parts_len = 0;
+	for (int i = 0; i < MAX_DEPTH; i++) {
+		struct dentry *parent, *mnt_root;
+		const unsigned char *name;
+		u32 off;
+		long n;
+
+		if (!d || (d == root_d && vm == root_m)) {
+			e->parts = kind;
+			break;
+		}
+		parent = BPF_CORE_READ(d, d_parent);
+		mnt_root = BPF_CORE_READ(vm, mnt_root);
+		if (d == mnt_root || d == parent) {
+			struct mount *pm = BPF_CORE_READ(m, mnt_parent);
+			// The root of the mount tree, or of a detached mount.
+			if (d != mnt_root || pm == m) {
+				e->parts = kind;
+				break;
+			}
+			// Up from the mount's root to where it is mounted.
+			d = BPF_CORE_READ(m, mnt_mountpoint);
+			m = pm;
+			vm = (struct vfsmount *)((void *)pm + mnt_off);
+			continue;
+		}
+		off = e->path_len + e->parts_len;
+		if (off > PARTS_END - NAME_MAX - 1)
+			break;
+		name = BPF_CORE_READ(d, d_name.name);
+		n = bpf_probe_read_kernel_str(&e->buf[off & (PARTS_END - 1)], NAME_MAX + 1, name);
+		if (n <= 0)
+			break;
+		e->parts_len += n;
+		d = parent;
+	}
+}
+
 static __always_inline struct file_stats *stats_of(u32 tgid, u32 dev, u64 ino)
 {
 	struct file_key k = {.ino = ino, .dev = dev, .tgid = tgid};
@@ -274,6 +359,7 @@ static __always_inline int exit_open(long ret)
 	u32 tid = (u32)id, zero = 0;
 	struct open_args *a = bpf_map_lookup_elem(&starts, &tid);
 	struct event *e;
+	u64 size;
 	long n;
 
 	if (!a)
@@ -301,13 +387,30 @@ static __always_inline int exit_open(long ret)
 			s->opens++;
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	n = bpf_probe_read_user_str(e->path, sizeof(e->path), (const void *)a->fname);
+	n = bpf_probe_read_user_str(e->buf, PATH_MAX, (const void *)a->fname);
 	if (n < 0)
 		n = 0;
-	if (n > PATH_MAX)
-		n = PATH_MAX;
 	e->path_len = n;
-	if (bpf_ringbuf_output(&events, e, __builtin_offsetof(struct event, path) + n, 0))
+	e->parts = PARTS_NONE;
+	e->parts_len = 0;
+	if (files_mode && ret >= 0) {
+		struct file *f = file_of(ret);
+		if (f)
+			name_parts(e, PARTS_FILE, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+	} else if (full_path && n > 1 && e->buf[0] != '/') {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		if (a->dfd == AT_FDCWD) {
+			name_parts(e, PARTS_DIR, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt));
+		} else {
+			struct file *f = file_of(a->dfd);
+			if (f)
+				name_parts(e, PARTS_DIR, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+		}
+	}
+	size = __builtin_offsetof(struct event, buf) + (u64)e->path_len + e->parts_len;
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	if (bpf_ringbuf_output(&events, e, size, 0))
 		count(CNT_LOST);
 out:
 	bpf_map_delete_elem(&starts, &tid);
@@ -317,14 +420,14 @@ out:
 SEC("tracepoint/syscalls/sys_enter_open")
 int enter_open_(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter_open(ctx->args[0], -100 /* AT_FDCWD */, ctx->args[1], ctx->args[2], SC_OPEN);
+	return enter_open(ctx->args[0], AT_FDCWD, ctx->args[1], ctx->args[2], SC_OPEN);
 }
 
 SEC("tracepoint/syscalls/sys_enter_creat")
 int enter_creat(struct trace_event_raw_sys_enter *ctx)
 {
 	// creat(path, mode) is open(path, O_CREAT|O_WRONLY|O_TRUNC, mode).
-	return enter_open(ctx->args[0], -100, 01 | 0100 | 01000, ctx->args[1], SC_CREAT);
+	return enter_open(ctx->args[0], AT_FDCWD, 01 | 0100 | 01000, ctx->args[1], SC_CREAT);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat")
