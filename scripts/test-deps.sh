@@ -3,12 +3,17 @@
 # The tests compare mihari with the real programs: node_exporter and
 # process-exporter (same metrics), promtool (queries mihari's API, checks
 # and tests its rules), Alertmanager (receives its alerts); tmux is the
-# terminal that mihari top's live view is tested on.
+# terminal that mihari top's live view is tested on; clang-19, llvm-19
+# (llvm-strip) and libbpf-dev's headers compile the BPF programs again to
+# check that the committed objects match their source.
+#
+# With "bench", it also installs the peers the benchmarks run against:
+# bpftrace (trace open's cost).
 set -eu
 
 need=""
-check() { # command package
-	if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
+check() { # file package
+	if [ ! -e "$1" ]; then
 		need="$need $2"
 	fi
 }
@@ -17,6 +22,12 @@ check /usr/bin/tmux tmux
 check /usr/bin/prometheus-process-exporter prometheus-process-exporter
 check /usr/bin/promtool prometheus
 check /usr/bin/prometheus-alertmanager prometheus-alertmanager
+check /usr/bin/clang-19 clang-19
+check /usr/bin/llvm-strip-19 llvm-19
+check /usr/include/bpf/bpf_helpers.h libbpf-dev
+if [ "${1:-}" = bench ]; then
+	check /usr/bin/bpftrace bpftrace
+fi
 
 if [ -z "$need" ]; then
 	echo "test-deps: all present"

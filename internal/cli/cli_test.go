@@ -42,6 +42,18 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"metrics", "--collector.vmstat.fields=("}, "--collector.vmstat.fields \"(\""},
 		{[]string{"metrics", "--collector.cpu", "--no-collector.cpu"}, "both --collector.cpu and --no-collector.cpu given"},
 		{[]string{"metrics", "--collector.netdev.device-exclude=a", "--collector.netdev.device-include=b"}, "mutually exclusive"},
+		// Mistakes in trace's options are found before any privilege is
+		// needed.
+		{[]string{"trace", "open", "-f", "O_BOGUS"}, "mihari trace open: open flag \"O_BOGUS\": want one of O_RDONLY, O_WRONLY, O_RDWR, O_CREAT"},
+		{[]string{"trace", "open", "--buffer-size", "1000"}, "mihari trace open: buffer size 1000: want a power of two of at least 4096 bytes"},
+		{[]string{"trace", "open", "--buffer-size", "lots"}, "want a size such as 16MiB"},
+		{[]string{"trace", "open", "-n", "a-name-too-long-for-comm"}, "the kernel keeps 15 bytes of a command name"},
+		{[]string{"trace", "open", "-d", "-1"}, "want a positive duration"},
+		{[]string{"trace", "open", "--cgroup", "/no/such/cgroup"}, "cgroup /no/such/cgroup: no such cgroup; give a directory under a cgroup mount or a path as /proc/PID/cgroup shows it"},
+		{[]string{"trace", "files", "--max-files", "0"}, "--max-files 0: want 1 or more"},
+		{[]string{"trace", "files", "--top", "-1"}, "--top -1: want 0 (all) or more"},
+		{[]string{"cost", "--timeout", "0s", "/proc/loadavg"}, "--timeout 0s: want more than 0"},
+		{[]string{"cost", "--max-bytes", "0", "/proc/loadavg"}, "want a size such as 16MiB"},
 	} {
 		code, _, stderr := run(tc.args...)
 		if code != 2 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -219,7 +220,7 @@ func runTraceOpen(ctx context.Context, stdio IO, o *traceOpenOptions) error {
 	start := time.Now() // -T counts from here, as opensnoop's does from its start
 	t, err := trace.Opens(trace.Options{Filter: f, BufferSize: int(o.bufferSize), FullPath: o.fullPath})
 	if err != nil {
-		return err
+		return traceError(err)
 	}
 	defer t.Close()
 	ctx, cancel := o.withDuration(ctx)
@@ -255,6 +256,14 @@ func runTraceOpen(ctx context.Context, stdio IO, o *traceOpenOptions) error {
 		return fmt.Errorf("writing the output: %w", werr)
 	}
 	return nil
+}
+
+// traceError makes a mistake in the options a usage error (exit status 2).
+func traceError(err error) error {
+	if errors.Is(err, trace.ErrInvalid) {
+		return usageError{err}
+	}
+	return err
 }
 
 // openSummary is the line that ends a trace: what was seen, what was lost
@@ -495,7 +504,7 @@ func runTraceFiles(ctx context.Context, stdio IO, o *traceFilesOptions) error {
 	}
 	r, err := trace.TraceFiles(ctx, trace.Options{Filter: o.filter(), MaxFiles: o.maxFiles, AllFiles: o.all}, nil)
 	if err != nil {
-		return err
+		return traceError(err)
 	}
 	files := r.Files
 	if o.top > 0 && len(files) > o.top {

@@ -47,6 +47,17 @@ type Options struct {
 	FullPath bool
 }
 
+// ErrInvalid matches (errors.Is) the errors that are mistakes in Options,
+// the caller's and not the host's.
+var ErrInvalid = errors.New("invalid trace options")
+
+// invalid is a mistake in Options, with its own message.
+type invalid struct{ err error }
+
+func (e invalid) Error() string        { return e.err.Error() }
+func (e invalid) Unwrap() error        { return e.err }
+func (e invalid) Is(target error) bool { return target == ErrInvalid }
+
 // Defaults.
 const (
 	DefaultBufferSize = 16 << 20
@@ -91,23 +102,13 @@ func start(o Options, files bool) (*Tracer, error) {
 	if o.MaxFiles == 0 {
 		o.MaxFiles = DefaultMaxFiles
 	}
-	page := os.Getpagesize()
-	if o.BufferSize < page || o.BufferSize&(o.BufferSize-1) != 0 {
-		return nil, fmt.Errorf("buffer size %d: want a power of two of at least %d bytes, such as 16MiB", o.BufferSize, page)
+	if err := o.check(); err != nil {
+		return nil, invalid{err}
 	}
-	if len(o.Comm) > 15 {
-		return nil, fmt.Errorf("name %q: the kernel keeps 15 bytes of a command name; give at most 15", o.Comm)
-	}
-	accmodes, bits, err := flagMasks(o.Flags)
-	if err != nil {
-		return nil, err
-	}
-	if o.PID < 0 || o.TID < 0 {
-		return nil, fmt.Errorf("pid and tid must be positive")
-	}
+	accmodes, bits, _ := flagMasks(o.Flags)
 	cg, err := ResolveCgroup(o.Cgroup)
 	if err != nil {
-		return nil, err
+		return nil, invalid{err}
 	}
 	if err := prepare(); err != nil {
 		return nil, err
@@ -176,6 +177,25 @@ func start(o Options, files bool) (*Tracer, error) {
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	t.offset = time.Now().UnixNano() - ts.Nano()
 	return t, nil
+}
+
+// check validates what can be validated without the kernel.
+func (o Options) check() error {
+	page := os.Getpagesize()
+	if o.BufferSize < page || o.BufferSize&(o.BufferSize-1) != 0 {
+		return fmt.Errorf("buffer size %d: want a power of two of at least %d bytes, such as 16MiB", o.BufferSize, page)
+	}
+	if o.MaxFiles < 1 {
+		return fmt.Errorf("max files %d: want 1 or more", o.MaxFiles)
+	}
+	if len(o.Comm) > 15 {
+		return fmt.Errorf("name %q: the kernel keeps 15 bytes of a command name; give at most 15", o.Comm)
+	}
+	if o.PID < 0 || o.TID < 0 {
+		return fmt.Errorf("pid %d, tid %d: want positive IDs", o.PID, o.TID)
+	}
+	_, _, err := flagMasks(o.Flags)
+	return err
 }
 
 // attach links the programs to their tracepoints. openat and read are on

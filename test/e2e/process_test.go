@@ -12,12 +12,11 @@ import (
 	"github.com/mihari-dev/mihari/test/testenv"
 )
 
-// TestProcessesAsUnprivilegedUser reads the live /proc as nobody: other
-// users' /proc/PID/io (and fd, limits) are denied, which must make partial
-// reads, counted, and never a failed collection.
-func TestProcessesAsUnprivilegedUser(t *testing.T) {
-	testenv.RequireRoot(t)
-	// The binary must be reachable by nobody: t.TempDir's parents are not.
+// asNobody returns a command that runs a copy of mihari as the user
+// nobody; the copy is where nobody can reach it (t.TempDir's parents are
+// not).
+func asNobody(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "mihari-nobody-")
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +31,17 @@ func TestProcessesAsUnprivilegedUser(t *testing.T) {
 	if err := os.WriteFile(bin, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "metrics", "--collector.disable-defaults", "--collector.process")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	return cmd
+}
+
+// TestProcessesAsUnprivilegedUser reads the live /proc as nobody: other
+// users' /proc/PID/io (and fd, limits) are denied, which must make partial
+// reads, counted, and never a failed collection.
+func TestProcessesAsUnprivilegedUser(t *testing.T) {
+	testenv.RequireRoot(t)
+	cmd := asNobody(t, "metrics", "--collector.disable-defaults", "--collector.process")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

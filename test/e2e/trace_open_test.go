@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -593,4 +594,34 @@ func flagNames(f int) string {
 		s += "|O_CREAT"
 	}
 	return s
+}
+
+// TestTraceUnprivileged runs trace open and trace files as nobody: each
+// says in one line what is missing and how to get it, and fails; cost,
+// which needs no privilege, works, and says which file it may not read.
+func TestTraceUnprivileged(t *testing.T) {
+	testenv.RequireRoot(t)
+	want := "tracing needs root, or the capabilities CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN before Linux 5.8): run it with sudo"
+	for _, sub := range []string{"open", "files"} {
+		cmd := asNobody(t, "trace", sub, "-d", "1")
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("trace %s as nobody: %v, want exit 1", sub, err)
+		}
+		if have := string(out); have != "mihari trace "+sub+": "+want+"\n" {
+			t.Errorf("trace %s as nobody says %q, want one line: %q", sub, have, want)
+		}
+	}
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := asNobody(t, "cost", "/proc/self/status", secret)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "permission denied") ||
+		!strings.Contains(string(out), "/proc/self/status") || !strings.Contains(string(out), "1 of 2 files could not be read") {
+		t.Errorf("cost as nobody: %v\n%s", err, out)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,7 +24,8 @@ func main() {
 	sysFile := flag.String("sysfile", "/proc/self/maps", "pseudo-file read to burn system CPU")
 	write := flag.Int("write", 0, "write this many bytes to -file and fsync them")
 	file := flag.String("file", "", "file for -write")
-	then := flag.String("then", "exit", "after the work: exit, sleep (until killed), or spin (burn user CPU until killed)")
+	then := flag.String("then", "exit", "after the work: exit, sleep (until killed), spin (burn user CPU until killed), or read (read -read-files in turn until killed)")
+	readFiles := flag.String("read-files", "", "comma-separated files that -then read reads in full, one after another, over and over")
 	opens := flag.String("opens", "", "do the opens listed in this JSON file (see opens.go), writing what each returned to -opens-out")
 	opensOut := flag.String("opens-out", "", "file for the results of -opens")
 	flag.Parse()
@@ -56,6 +58,31 @@ func main() {
 		<-sig
 	case "spin":
 		burnUser(time.Duration(1<<62 - 1))
+	case "read":
+		readForever(strings.Split(*readFiles, ","))
+	}
+}
+
+// readForever reads each file to its end, as cat does, in turn, until the
+// process is killed.
+func readForever(paths []string) {
+	buf := make([]byte, 64<<10)
+	for {
+		for _, p := range paths {
+			fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "workload:", err)
+				os.Exit(1)
+			}
+			for {
+				n, err := unix.Read(fd, buf)
+				if n <= 0 || err != nil {
+					break
+				}
+			}
+			unix.Close(fd)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
