@@ -453,7 +453,9 @@ fd still open to it at the end; "dev M:m inode N" when neither is left.
 
 Only regular files are counted (which /proc, /sys and cgroup files are),
 not a thread blocked reading a pipe, socket or terminal; --all-files counts
-those too.
+those too. --cgroup on a cgroup v2 directory is filtered in the kernel; on
+a v1 one, when the trace ends, by the processes in it then (one that has
+exited by then is left out).
 
 Columns: TIME (in reads), MAX (the longest read), READS, BYTES, OPENS, the
 PROCESSES that did them (costliest first), and the PATH, costliest first.

@@ -159,17 +159,21 @@ func (f *cgroupFilter) match(pid uint32) bool {
 	if len(f.seen) >= maxCachedPIDs {
 		clear(f.seen)
 	}
-	ok := false
-	if cgs, _ := readPidCgroup(pid); len(cgs) > 0 {
-		for _, c := range cgs {
-			if strings.Join(c.Controllers, ",") == f.t.controllers && inCgroup(c.Path, f.t.path) {
-				ok = true
-				break
-			}
-		}
-	}
+	ok := f.matchNow(pid)
 	f.seen[pid] = ok
 	return ok
+}
+
+// matchNow tells whether pid is in the cgroup now, uncached; false once
+// the process has exited.
+func (f *cgroupFilter) matchNow(pid uint32) bool {
+	cgs, _ := readPidCgroup(pid)
+	for _, c := range cgs {
+		if strings.Join(c.Controllers, ",") == f.t.controllers && inCgroup(c.Path, f.t.path) {
+			return true
+		}
+	}
+	return false
 }
 
 // inCgroup reports whether path is the cgroup p or one below it.

@@ -269,7 +269,10 @@ func (t *Tracer) Run(ctx context.Context, fn func(*OpenEvent), idle func()) erro
 		if !ev.decode(rec.RawSample, t.offset) {
 			continue
 		}
-		if t.cgroup != nil && !t.cgroup.match(ev.PID) {
+		// In files mode the sums are filtered at the end (TraceFiles):
+		// every open names its file, whichever cgroup the process was
+		// in when it opened it.
+		if t.cgroup != nil && !t.files && !t.cgroup.match(ev.PID) {
 			continue
 		}
 		t.events++
