@@ -144,9 +144,12 @@ func costPaths(stdio IO, o *costOptions, args []string) (paths []string, bad []c
 			defer f.Close()
 			r = f
 		}
-		ps, err := pathsFromTrace(r)
+		ps, relative, err := pathsFromTrace(r)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--from %s: %w", o.from, err)
+		}
+		if relative > 0 {
+			fmt.Fprintf(stdio.Err, "--from %s: left out %d relative paths (trace with -F to resolve them)\n", o.from, relative)
 		}
 		for _, p := range ps {
 			add(p)
@@ -198,13 +201,13 @@ func costPaths(stdio IO, o *costOptions, args []string) (paths []string, bad []c
 
 // pathsFromTrace picks the files that were opened from trace open's JSON
 // lines: the full path when there is one, else the path as opened.
-// Relative paths without a full path cannot be found again and are left
-// out, with a line that says how to avoid it.
-func pathsFromTrace(r io.Reader) ([]string, error) {
+// Relative paths without a full path cannot be found again: they are left
+// out and counted (an error when they are all there is).
+func pathsFromTrace(r io.Reader) (paths []string, relative int, err error) {
 	var out []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	relative, n := 0, 0
+	n := 0
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		n++
@@ -217,7 +220,7 @@ func pathsFromTrace(r io.Reader) ([]string, error) {
 			FullPath string `json:"full_path"`
 		}
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			return nil, fmt.Errorf("line %d: not an event of mihari trace open --json: %w", n, err)
+			return nil, 0, fmt.Errorf("line %d: not an event of mihari trace open --json: %w", n, err)
 		}
 		if e.FD < 0 {
 			continue
@@ -233,12 +236,12 @@ func pathsFromTrace(r io.Reader) ([]string, error) {
 		out = append(out, p)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if relative > 0 && len(out) == 0 {
-		return nil, fmt.Errorf("all %d opens have relative paths: trace with -F to resolve them", relative)
+		return nil, 0, fmt.Errorf("all %d opens have relative paths: trace with -F to resolve them", relative)
 	}
-	return out, nil
+	return out, relative, nil
 }
 
 func writeCostText(w io.Writer, results []cost.Result) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -47,9 +48,12 @@ func (s *seconds) String() string {
 }
 func (s *seconds) Type() string { return "duration" }
 func (s *seconds) Set(v string) error {
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f < 0 {
+	if f, err := strconv.ParseFloat(v, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case f < 0:
 			return fmt.Errorf("want a positive duration")
+		case math.IsNaN(f) || f*float64(time.Second) >= math.MaxInt64:
+			return fmt.Errorf("want seconds (10) or a duration (1m30s) of at most %v", time.Duration(math.MaxInt64).Truncate(time.Hour))
 		}
 		*s = seconds(f * float64(time.Second))
 		return nil
@@ -80,7 +84,9 @@ func (b *byteSize) Set(v string) error {
 }
 
 func parseSize(v string) (int, error) {
-	s := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(v), "B"), "i")
+	s := strings.TrimSuffix(strings.TrimSpace(v), "B")
+	// An "i" only after a unit: 16MiB, not 16i.
+	s, binary := strings.CutSuffix(s, "i")
 	mult := 1
 	if len(s) > 0 {
 		switch s[len(s)-1] {
@@ -94,6 +100,9 @@ func parseSize(v string) (int, error) {
 		if mult != 1 {
 			s = s[:len(s)-1]
 		}
+	}
+	if binary && mult == 1 {
+		return 0, fmt.Errorf("want a size such as 16MiB, 256KiB or 4096")
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 || n > (1<<31)/mult {
@@ -270,11 +279,11 @@ func traceError(err error) error {
 // and what to do about it.
 func openSummary(c trace.Counts, d time.Duration) string {
 	s := fmt.Sprintf("%d events seen in %.1fs, %d lost", c.Events, d.Seconds(), c.Lost)
-	if c.StartsFull > 0 {
-		s += fmt.Sprintf(", %d opens not traced (too many threads inside open at once)", c.StartsFull)
-	}
 	if c.Lost > 0 {
 		s += " (the ring buffer was full: give a bigger --buffer-size, or filter more)"
+	}
+	if c.StartsFull > 0 {
+		s += fmt.Sprintf(", %d opens not traced (too many threads inside open at once)", c.StartsFull)
 	}
 	return s
 }
@@ -556,8 +565,12 @@ func procList(ps []trace.ProcUse, width int) string {
 	var b strings.Builder
 	for i, p := range ps {
 		s := fmt.Sprintf("%s[%d]", p.Comm, p.PID)
-		more := fmt.Sprintf(" +%d", len(ps)-i)
+		more := "" // room for " +N" unless this is the last
+		if i < len(ps)-1 {
+			more = fmt.Sprintf(" +%d", len(ps)-i)
+		}
 		if i > 0 && b.Len()+1+len(s) > width-len(more) {
+			more = fmt.Sprintf(" +%d", len(ps)-i)
 			b.WriteString(more)
 			break
 		}

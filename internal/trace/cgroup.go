@@ -8,16 +8,13 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/mihari-dev/mihari/internal/procfs"
 )
 
 // cgroupTarget is a resolved --cgroup.
 type cgroupTarget struct {
-	v2    bool
-	id    uint64 // v2: the directory's inode number, which is the cgroup ID
-	level uint32 // v2: depth below the root, as bpf_get_current_ancestor_cgroup_id counts
+	v2  bool
+	dir string // v2: the cgroup's directory, which the kernel filter opens
 	// v1 (filtered in user space): the hierarchy, by its controllers as
 	// /proc/PID/cgroup lists them, and the path in it.
 	controllers string
@@ -126,15 +123,7 @@ func target(m cgroupMount, dir, rel string) (cgroupTarget, error) {
 	if !m.v2 {
 		return cgroupTarget{controllers: m.controllers, path: rel}, nil
 	}
-	var st unix.Stat_t
-	if err := unix.Stat(dir, &st); err != nil {
-		return cgroupTarget{}, fmt.Errorf("cgroup %s: %w", dir, err)
-	}
-	level := uint32(0)
-	if rel != "/" {
-		level = uint32(strings.Count(rel, "/"))
-	}
-	return cgroupTarget{v2: true, id: st.Ino, level: level, path: rel}, nil
+	return cgroupTarget{v2: true, dir: dir, path: rel}, nil
 }
 
 // maxCachedPIDs bounds the per-process caches; past it they start over.

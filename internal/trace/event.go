@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -221,7 +222,18 @@ func ParseFlag(name string) (accmode uint32, flag uint32, err error) {
 			return 0, fl.bit, nil
 		}
 	}
-	return 0, 0, fmt.Errorf("open flag %q: want one of O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK, O_SYNC, O_DSYNC, O_DIRECT, O_DIRECTORY, O_NOFOLLOW, O_NOATIME, O_CLOEXEC, O_PATH, O_TMPFILE", name)
+	return 0, 0, fmt.Errorf("open flag %q: want one of %s", name, flagNames())
+}
+
+// flagNames lists the names ParseFlag takes.
+func flagNames() string {
+	names := slices.Clone(accmodeNames[:3])
+	for _, fl := range openFlags {
+		if fl.bit != 0 {
+			names = append(names, fl.name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func flagMasks(names []string) (accmodes, flags uint32, err error) {

@@ -157,6 +157,11 @@ func kernelDev(d uint32) uint64 { return unix.Mkdev(d>>20, d&(1<<20-1)) }
 func aggregate(stats []procFileStats, names map[procFileKey]string, anyName map[inodeKey]string, comms map[uint32]string) []FileUse {
 	byFile := make(map[inodeKey]*FileUse)
 	var unnamed []procFileKey
+	// Costliest first, so that a file opened by several names is named as
+	// the process that spent the most time reading it opened it.
+	slices.SortFunc(stats, func(a, b procFileStats) int {
+		return cmp.Or(cmp.Compare(b.Ns, a.Ns), cmp.Compare(b.Reads, a.Reads), cmp.Compare(a.pid, b.pid))
+	})
 	for _, s := range stats {
 		f := byFile[s.inodeKey]
 		if f == nil {
@@ -205,11 +210,13 @@ func aggregate(stats []procFileStats, names map[procFileKey]string, anyName map[
 	return out
 }
 
-// SortFiles sorts by time in reads, then reads, opens and path.
+// SortFiles sorts by time in reads, then reads, opens, path, inode and
+// device: a total order, whatever order the files come in.
 func SortFiles(fs []FileUse) {
 	slices.SortFunc(fs, func(a, b FileUse) int {
 		return cmp.Or(cmp.Compare(b.Time, a.Time), cmp.Compare(b.Reads, a.Reads),
-			cmp.Compare(b.Opens, a.Opens), strings.Compare(a.Path, b.Path), cmp.Compare(a.Ino, b.Ino))
+			cmp.Compare(b.Opens, a.Opens), strings.Compare(a.Path, b.Path), cmp.Compare(a.Ino, b.Ino),
+			strings.Compare(a.Dev, b.Dev))
 	})
 }
 

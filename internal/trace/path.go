@@ -11,7 +11,8 @@ import (
 // atFDCWD is the dirfd that stands for the working directory.
 const atFDCWD = -100
 
-// FullPath is the event's path made absolute. With Options.FullPath, a
+// FullPath is the event's path made absolute; an absolute path is returned
+// as it was passed. With Options.FullPath, a
 // relative path is joined to the directory the kernel named when the open
 // returned: the thread's working directory, or the directory of the dirfd
 // it passed. That name is the task's own view: relative to its root, so a
@@ -20,7 +21,7 @@ const atFDCWD = -100
 // directory (deeper than 64 levels or 4 KiB; no such dirfd), it is read
 // from /proc when the event arrives, which is wrong if the thread changed
 // directory or reused the dirfd in between, and impossible ("" is
-// returned) once it has exited. The result is cleaned of "." and ".."
+// returned) once it has exited. The joined path is cleaned of "." and ".."
 // lexically: symlinks are not followed.
 func (e *OpenEvent) FullPath() string {
 	p := string(e.Path)

@@ -72,45 +72,45 @@ type traceReadStart struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	traceMapCounters        = "counters"
-	traceMapEvents          = "events"
-	traceMapFiles           = "files"
-	traceMapReads           = "reads"
-	traceMapScratch         = "scratch"
-	traceMapStarts          = "starts"
-	traceProgEnterCreat     = "enter_creat"
-	traceProgEnterOpen      = "enter_open_"
-	traceProgEnterOpenat    = "enter_openat"
-	traceProgEnterOpenat2   = "enter_openat2"
-	traceProgEnterPread64   = "enter_pread64"
-	traceProgEnterPreadv    = "enter_preadv"
-	traceProgEnterPreadv2   = "enter_preadv2"
-	traceProgEnterRead      = "enter_read_"
-	traceProgEnterReadv     = "enter_readv"
-	traceProgExitCreat      = "exit_creat"
-	traceProgExitOpen       = "exit_open_"
-	traceProgExitOpenat     = "exit_openat"
-	traceProgExitOpenat2    = "exit_openat2"
-	traceProgExitPread64    = "exit_pread64"
-	traceProgExitPreadv     = "exit_preadv"
-	traceProgExitPreadv2    = "exit_preadv2"
-	traceProgExitRead       = "exit_read_"
-	traceProgExitReadv      = "exit_readv"
-	traceVarFilesAll        = "files_all"
-	traceVarFilesMode       = "files_mode"
-	traceVarFullPath        = "full_path"
-	traceVarSelfTgid        = "self_tgid"
-	traceVarSendFailed      = "send_failed"
-	traceVarTargAccmodes    = "targ_accmodes"
-	traceVarTargCgroupId    = "targ_cgroup_id"
-	traceVarTargCgroupLevel = "targ_cgroup_level"
-	traceVarTargComm        = "targ_comm"
-	traceVarTargCommLen     = "targ_comm_len"
-	traceVarTargFailed      = "targ_failed"
-	traceVarTargFlagbits    = "targ_flagbits"
-	traceVarTargTgid        = "targ_tgid"
-	traceVarTargTid         = "targ_tid"
-	traceVarTargUid         = "targ_uid"
+	traceMapCounters      = "counters"
+	traceMapEvents        = "events"
+	traceMapFiles         = "files"
+	traceMapReads         = "reads"
+	traceMapScratch       = "scratch"
+	traceMapStarts        = "starts"
+	traceMapTargCgroups   = "targ_cgroups"
+	traceProgEnterCreat   = "enter_creat"
+	traceProgEnterOpen    = "enter_open_"
+	traceProgEnterOpenat  = "enter_openat"
+	traceProgEnterOpenat2 = "enter_openat2"
+	traceProgEnterPread64 = "enter_pread64"
+	traceProgEnterPreadv  = "enter_preadv"
+	traceProgEnterPreadv2 = "enter_preadv2"
+	traceProgEnterRead    = "enter_read_"
+	traceProgEnterReadv   = "enter_readv"
+	traceProgExitCreat    = "exit_creat"
+	traceProgExitOpen     = "exit_open_"
+	traceProgExitOpenat   = "exit_openat"
+	traceProgExitOpenat2  = "exit_openat2"
+	traceProgExitPread64  = "exit_pread64"
+	traceProgExitPreadv   = "exit_preadv"
+	traceProgExitPreadv2  = "exit_preadv2"
+	traceProgExitRead     = "exit_read_"
+	traceProgExitReadv    = "exit_readv"
+	traceVarFilesAll      = "files_all"
+	traceVarFilesMode     = "files_mode"
+	traceVarFullPath      = "full_path"
+	traceVarSelfTgid      = "self_tgid"
+	traceVarSendFailed    = "send_failed"
+	traceVarTargAccmodes  = "targ_accmodes"
+	traceVarTargCgroup    = "targ_cgroup"
+	traceVarTargComm      = "targ_comm"
+	traceVarTargCommLen   = "targ_comm_len"
+	traceVarTargFailed    = "targ_failed"
+	traceVarTargFlagbits  = "targ_flagbits"
+	traceVarTargTgid      = "targ_tgid"
+	traceVarTargTid       = "targ_tid"
+	traceVarTargUid       = "targ_uid"
 )
 
 // loadTrace returns the embedded CollectionSpec for trace.
@@ -179,33 +179,33 @@ type traceProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceMapSpecs struct {
-	Counters *ebpf.MapSpec `ebpf:"counters"`
-	Events   *ebpf.MapSpec `ebpf:"events"`
-	Files    *ebpf.MapSpec `ebpf:"files"`
-	Reads    *ebpf.MapSpec `ebpf:"reads"`
-	Scratch  *ebpf.MapSpec `ebpf:"scratch"`
-	Starts   *ebpf.MapSpec `ebpf:"starts"`
+	Counters    *ebpf.MapSpec `ebpf:"counters"`
+	Events      *ebpf.MapSpec `ebpf:"events"`
+	Files       *ebpf.MapSpec `ebpf:"files"`
+	Reads       *ebpf.MapSpec `ebpf:"reads"`
+	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
+	Starts      *ebpf.MapSpec `ebpf:"starts"`
+	TargCgroups *ebpf.MapSpec `ebpf:"targ_cgroups"`
 }
 
 // traceVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceVariableSpecs struct {
-	FilesAll        *ebpf.VariableSpec `ebpf:"files_all"`
-	FilesMode       *ebpf.VariableSpec `ebpf:"files_mode"`
-	FullPath        *ebpf.VariableSpec `ebpf:"full_path"`
-	SelfTgid        *ebpf.VariableSpec `ebpf:"self_tgid"`
-	SendFailed      *ebpf.VariableSpec `ebpf:"send_failed"`
-	TargAccmodes    *ebpf.VariableSpec `ebpf:"targ_accmodes"`
-	TargCgroupId    *ebpf.VariableSpec `ebpf:"targ_cgroup_id"`
-	TargCgroupLevel *ebpf.VariableSpec `ebpf:"targ_cgroup_level"`
-	TargComm        *ebpf.VariableSpec `ebpf:"targ_comm"`
-	TargCommLen     *ebpf.VariableSpec `ebpf:"targ_comm_len"`
-	TargFailed      *ebpf.VariableSpec `ebpf:"targ_failed"`
-	TargFlagbits    *ebpf.VariableSpec `ebpf:"targ_flagbits"`
-	TargTgid        *ebpf.VariableSpec `ebpf:"targ_tgid"`
-	TargTid         *ebpf.VariableSpec `ebpf:"targ_tid"`
-	TargUid         *ebpf.VariableSpec `ebpf:"targ_uid"`
+	FilesAll     *ebpf.VariableSpec `ebpf:"files_all"`
+	FilesMode    *ebpf.VariableSpec `ebpf:"files_mode"`
+	FullPath     *ebpf.VariableSpec `ebpf:"full_path"`
+	SelfTgid     *ebpf.VariableSpec `ebpf:"self_tgid"`
+	SendFailed   *ebpf.VariableSpec `ebpf:"send_failed"`
+	TargAccmodes *ebpf.VariableSpec `ebpf:"targ_accmodes"`
+	TargCgroup   *ebpf.VariableSpec `ebpf:"targ_cgroup"`
+	TargComm     *ebpf.VariableSpec `ebpf:"targ_comm"`
+	TargCommLen  *ebpf.VariableSpec `ebpf:"targ_comm_len"`
+	TargFailed   *ebpf.VariableSpec `ebpf:"targ_failed"`
+	TargFlagbits *ebpf.VariableSpec `ebpf:"targ_flagbits"`
+	TargTgid     *ebpf.VariableSpec `ebpf:"targ_tgid"`
+	TargTid      *ebpf.VariableSpec `ebpf:"targ_tid"`
+	TargUid      *ebpf.VariableSpec `ebpf:"targ_uid"`
 }
 
 // traceObjects contains all objects after they have been loaded into the kernel.
@@ -228,12 +228,13 @@ func (o *traceObjects) Close() error {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type traceMaps struct {
-	Counters *ebpf.Map `ebpf:"counters"`
-	Events   *ebpf.Map `ebpf:"events"`
-	Files    *ebpf.Map `ebpf:"files"`
-	Reads    *ebpf.Map `ebpf:"reads"`
-	Scratch  *ebpf.Map `ebpf:"scratch"`
-	Starts   *ebpf.Map `ebpf:"starts"`
+	Counters    *ebpf.Map `ebpf:"counters"`
+	Events      *ebpf.Map `ebpf:"events"`
+	Files       *ebpf.Map `ebpf:"files"`
+	Reads       *ebpf.Map `ebpf:"reads"`
+	Scratch     *ebpf.Map `ebpf:"scratch"`
+	Starts      *ebpf.Map `ebpf:"starts"`
+	TargCgroups *ebpf.Map `ebpf:"targ_cgroups"`
 }
 
 func (m *traceMaps) Close() error {
@@ -244,6 +245,7 @@ func (m *traceMaps) Close() error {
 		m.Reads,
 		m.Scratch,
 		m.Starts,
+		m.TargCgroups,
 	)
 }
 
@@ -251,21 +253,20 @@ func (m *traceMaps) Close() error {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type traceVariables struct {
-	FilesAll        *ebpf.Variable `ebpf:"files_all"`
-	FilesMode       *ebpf.Variable `ebpf:"files_mode"`
-	FullPath        *ebpf.Variable `ebpf:"full_path"`
-	SelfTgid        *ebpf.Variable `ebpf:"self_tgid"`
-	SendFailed      *ebpf.Variable `ebpf:"send_failed"`
-	TargAccmodes    *ebpf.Variable `ebpf:"targ_accmodes"`
-	TargCgroupId    *ebpf.Variable `ebpf:"targ_cgroup_id"`
-	TargCgroupLevel *ebpf.Variable `ebpf:"targ_cgroup_level"`
-	TargComm        *ebpf.Variable `ebpf:"targ_comm"`
-	TargCommLen     *ebpf.Variable `ebpf:"targ_comm_len"`
-	TargFailed      *ebpf.Variable `ebpf:"targ_failed"`
-	TargFlagbits    *ebpf.Variable `ebpf:"targ_flagbits"`
-	TargTgid        *ebpf.Variable `ebpf:"targ_tgid"`
-	TargTid         *ebpf.Variable `ebpf:"targ_tid"`
-	TargUid         *ebpf.Variable `ebpf:"targ_uid"`
+	FilesAll     *ebpf.Variable `ebpf:"files_all"`
+	FilesMode    *ebpf.Variable `ebpf:"files_mode"`
+	FullPath     *ebpf.Variable `ebpf:"full_path"`
+	SelfTgid     *ebpf.Variable `ebpf:"self_tgid"`
+	SendFailed   *ebpf.Variable `ebpf:"send_failed"`
+	TargAccmodes *ebpf.Variable `ebpf:"targ_accmodes"`
+	TargCgroup   *ebpf.Variable `ebpf:"targ_cgroup"`
+	TargComm     *ebpf.Variable `ebpf:"targ_comm"`
+	TargCommLen  *ebpf.Variable `ebpf:"targ_comm_len"`
+	TargFailed   *ebpf.Variable `ebpf:"targ_failed"`
+	TargFlagbits *ebpf.Variable `ebpf:"targ_flagbits"`
+	TargTgid     *ebpf.Variable `ebpf:"targ_tgid"`
+	TargTid      *ebpf.Variable `ebpf:"targ_tid"`
+	TargUid      *ebpf.Variable `ebpf:"targ_uid"`
 }
 
 // tracePrograms contains all programs after they have been loaded into the kernel.

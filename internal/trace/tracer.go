@@ -141,10 +141,7 @@ func start(o Options, files bool) (*Tracer, error) {
 		"full_path":     o.FullPath && !files,
 		"self_tgid":     uint32(os.Getpid()),
 	}
-	if cg.v2 {
-		set["targ_cgroup_id"] = cg.id
-		set["targ_cgroup_level"] = cg.level
-	}
+	set["targ_cgroup"] = cg.v2
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return nil, fmt.Errorf("setting %s: %w", name, err)
@@ -164,6 +161,12 @@ func start(o Options, files bool) (*Tracer, error) {
 		}
 		return nil, fmt.Errorf("loading BPF programs: %w", err)
 	}
+	if cg.v2 {
+		if err := setCgroup(t.objs.TargCgroups, cg.dir); err != nil {
+			t.Close()
+			return nil, err
+		}
+	}
 	if err := t.attach(); err != nil {
 		t.Close()
 		return nil, err
@@ -177,6 +180,20 @@ func start(o Options, files bool) (*Tracer, error) {
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	t.offset = time.Now().UnixNano() - ts.Nano()
 	return t, nil
+}
+
+// setCgroup puts the cgroup v2 directory dir in the array the kernel
+// filter tests against; the map keeps its own reference to the cgroup.
+func setCgroup(m *ebpf.Map, dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("cgroup %s: %w", dir, err)
+	}
+	defer unix.Close(fd)
+	if err := m.Put(uint32(0), uint32(fd)); err != nil {
+		return fmt.Errorf("cgroup %s: setting the kernel's filter: %w", dir, err)
+	}
+	return nil
 }
 
 // check validates what can be validated without the kernel.

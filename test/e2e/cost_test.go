@@ -181,6 +181,9 @@ func TestCostInputs(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || len(res.Files) != 2 {
 		t.Errorf("--from: exit %d, %d results (%v): %s%s", code, len(res.Files), err, out, stderr)
 	}
+	if !strings.Contains(stderr, "left out 1 relative paths (trace with -F to resolve them)") {
+		t.Errorf("--from: stderr %q does not say that a relative path was left out", stderr)
+	}
 
 	// Real errors: a missing file (exit 1, the others still measured), a
 	// pattern that matches nothing, nothing to measure and a bad flag

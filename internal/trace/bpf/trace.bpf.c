@@ -69,9 +69,10 @@ const volatile bool targ_failed = false;
 // 1 << (flags & O_ACCMODE)) or it has one of targ_flagbits.
 const volatile u32 targ_accmodes = 0;
 const volatile u32 targ_flagbits = 0;
-// --cgroup on a cgroup v2 directory: its id and depth.
-const volatile u64 targ_cgroup_id = 0;
-const volatile u32 targ_cgroup_level = 0;
+// --cgroup on a cgroup v2 directory, which the loader puts in
+// targ_cgroups: bpf_current_task_under_cgroup needs no depth, so it also
+// holds inside a cgroup namespace.
+const volatile bool targ_cgroup = false;
 // -n: a substring of the command name.
 const volatile char targ_comm[TASK_COMM_LEN] = {};
 const volatile u32 targ_comm_len = 0;
@@ -147,6 +148,13 @@ struct {
 	__type(key, u32);
 	__type(value, struct open_args);
 } starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u32);
+} targ_cgroups SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -230,7 +238,7 @@ static __always_inline bool task_ok(void)
 		return false;
 	if (targ_uid != INVALID_UID && targ_uid != (u32)bpf_get_current_uid_gid())
 		return false;
-	if (targ_cgroup_id && bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) != targ_cgroup_id)
+	if (targ_cgroup && bpf_current_task_under_cgroup(&targ_cgroups, 0) != 1)
 		return false;
 	return comm_ok();
 }
