@@ -22,7 +22,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REV
 	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(USER)@$(shell hostname) \
 	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 
-.PHONY: all build serve test test-deps lint unit fuzz bench generate clean
+.PHONY: all build serve test test-deps bench-deps lint unit fuzz bench generate clean
 
 all: build
 
@@ -38,6 +38,10 @@ test: test-deps lint unit fuzz
 test-deps:
 	./scripts/test-deps.sh
 
+# The peers the benchmarks compare against, on top of the tests' (bpftrace).
+bench-deps:
+	./scripts/test-deps.sh bench
+
 lint:
 	@out=$$(gofmt -l cmd internal test bench 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -50,11 +54,12 @@ unit:
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
 
-bench:
+bench: bench-deps
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	./bench/scrape.sh
 	$(GO) run ./bench/processes -procs 500,5000 -n 30
 	$(GO) run ./bench/store -interval 1s -duration 3m
+	$(GO) run ./bench/trace
 
 generate:
 	$(GO) generate ./...

@@ -184,7 +184,9 @@ traced.
 Nothing is lost silently: events the ring buffer had no room for are
 counted in the kernel and reported in the summary line that ends the trace
 (on stderr): events seen, events lost. Give a bigger --buffer-size when
-events are lost.
+events are lost. To stay cheap at hundreds of thousands of opens a second,
+the kernel wakes mihari for batches of events, not for each one: an event
+is printed at most 20 ms after its open (its TIME is the kernel's).
 
 --json prints one JSON object per open on a line:
   {"time":RFC 3339,"pid":N,"tid":N,"uid":N,"comm":S,"fd":N,"errno":N,

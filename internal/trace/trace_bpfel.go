@@ -111,6 +111,7 @@ const (
 	traceVarTargTgid      = "targ_tgid"
 	traceVarTargTid       = "targ_tid"
 	traceVarTargUid       = "targ_uid"
+	traceVarWakeupBytes   = "wakeup_bytes"
 )
 
 // loadTrace returns the embedded CollectionSpec for trace.
@@ -206,6 +207,7 @@ type traceVariableSpecs struct {
 	TargTgid     *ebpf.VariableSpec `ebpf:"targ_tgid"`
 	TargTid      *ebpf.VariableSpec `ebpf:"targ_tid"`
 	TargUid      *ebpf.VariableSpec `ebpf:"targ_uid"`
+	WakeupBytes  *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // traceObjects contains all objects after they have been loaded into the kernel.
@@ -267,6 +269,7 @@ type traceVariables struct {
 	TargTgid     *ebpf.Variable `ebpf:"targ_tgid"`
 	TargTid      *ebpf.Variable `ebpf:"targ_tid"`
 	TargUid      *ebpf.Variable `ebpf:"targ_uid"`
+	WakeupBytes  *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // tracePrograms contains all programs after they have been loaded into the kernel.

@@ -64,6 +64,17 @@ const (
 	DefaultMaxFiles   = 16384
 )
 
+// pollEvery is how long an event may wait in the ring buffer before it is
+// read, when too few follow it to wake the reader.
+const pollEvery = 20 * time.Millisecond
+
+// wakeupBytes is how much must wait in a ring buffer of size bytes for the
+// kernel to wake the reader: a quarter of it, at most 256 KiB, so that the
+// reader is woken well before the buffer fills and rarely otherwise.
+func wakeupBytes(size int) uint64 {
+	return uint64(min(size/4, 256<<10))
+}
+
 // Counts is what a Tracer saw and what it could not keep.
 type Counts struct {
 	Events uint64 // open events received
@@ -140,6 +151,7 @@ func start(o Options, files bool) (*Tracer, error) {
 		"files_all":     o.AllFiles,
 		"full_path":     o.FullPath && !files,
 		"self_tgid":     uint32(os.Getpid()),
+		"wakeup_bytes":  wakeupBytes(o.BufferSize),
 	}
 	set["targ_cgroup"] = cg.v2
 	for name, v := range set {
@@ -273,7 +285,18 @@ func (t *Tracer) Run(ctx context.Context, fn func(*OpenEvent), idle func()) erro
 	var rec ringbuf.Record
 	var ev OpenEvent
 	for {
+		// The kernel wakes the reader only for a batch (wakeup_bytes):
+		// look at the ring every pollEvery as well.
+		if t.rd.AvailableBytes() == 0 {
+			t.rd.SetDeadline(time.Now().Add(pollEvery))
+		}
 		err := t.rd.ReadInto(&rec)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if idle != nil {
+				idle()
+			}
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, ringbuf.ErrFlushed) || errors.Is(err, ringbuf.ErrClosed) {
 				if idle != nil {

@@ -87,6 +87,11 @@ const volatile bool send_failed = true;
 const volatile bool files_all = false;
 // full_path names the directory of each relative path (trace open -F).
 const volatile bool full_path = false;
+// The reader is woken only once this much waits in the ring buffer (it
+// also polls every few milliseconds): a wakeup per event would cost more
+// than the event, an inter-processor interrupt and, in a VM, an exit.
+// 0 wakes it for every event.
+const volatile u64 wakeup_bytes = 0;
 
 #define S_IFMT 00170000
 #define S_IFREG 0100000
@@ -367,7 +372,7 @@ static __always_inline int exit_open(long ret)
 	u32 tid = (u32)id, zero = 0;
 	struct open_args *a = bpf_map_lookup_elem(&starts, &tid);
 	struct event *e;
-	u64 size;
+	u64 size, wakeup;
 	long n;
 
 	if (!a)
@@ -418,7 +423,10 @@ static __always_inline int exit_open(long ret)
 	size = __builtin_offsetof(struct event, buf) + (u64)e->path_len + e->parts_len;
 	if (size > sizeof(*e))
 		size = sizeof(*e);
-	if (bpf_ringbuf_output(&events, e, size, 0))
+	wakeup = 0;
+	if (wakeup_bytes)
+		wakeup = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, e, size, wakeup))
 		count(CNT_LOST);
 out:
 	bpf_map_delete_elem(&starts, &tid);

@@ -42,6 +42,15 @@ enum {
 	BPF_EXIST = 2,
 };
 
+enum {
+	BPF_RB_NO_WAKEUP = 1,
+	BPF_RB_FORCE_WAKEUP = 2,
+};
+
+enum {
+	BPF_RB_AVAIL_DATA = 0,
+};
+
 struct trace_entry {
 	short unsigned int type;
 	unsigned char flags;
