@@ -625,3 +625,43 @@ func TestTraceUnprivileged(t *testing.T) {
 		t.Errorf("cost as nobody: %v\n%s", err, out)
 	}
 }
+
+// TestTraceMountsTracefs starts from a machine without tracefs, as a fresh
+// one is: trace open must mount it where the kernel expects it and trace.
+func TestTraceMountsTracefs(t *testing.T) {
+	testenv.RequireRoot(t)
+	mounted := func() []string {
+		b, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dirs []string
+		for line := range strings.Lines(string(b)) {
+			if f := strings.Fields(line); len(f) > 8 && slices.Contains(f, "-") && f[slices.Index(f, "-")+1] == "tracefs" {
+				dirs = append(dirs, f[4])
+			}
+		}
+		return dirs
+	}
+	// Innermost first: one may be mounted on another.
+	dirs := mounted()
+	slices.Reverse(dirs)
+	for _, d := range dirs {
+		if err := unix.Unmount(d, 0); err != nil {
+			t.Fatalf("unmounting tracefs at %s to start without it: %v", d, err)
+		}
+	}
+	if m := mounted(); len(m) != 0 {
+		t.Fatalf("tracefs still mounted at %v", m)
+	}
+	out, stderr, err := runMihari(t, "trace", "open", "-d", "1", "-p", strconv.Itoa(os.Getpid()))
+	if err != nil {
+		t.Fatalf("trace open without tracefs: %v\n%s%s", err, out, stderr)
+	}
+	if !strings.Contains(stderr, "events seen in") {
+		t.Errorf("no summary line: %q", stderr)
+	}
+	if m := mounted(); !slices.Contains(m, "/sys/kernel/tracing") {
+		t.Errorf("tracefs mounted at %v after trace open, want /sys/kernel/tracing", m)
+	}
+}
