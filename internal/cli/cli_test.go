@@ -149,7 +149,7 @@ func TestCompletion(t *testing.T) {
 
 // Every command teaches by example.
 func TestHelpHasExamples(t *testing.T) {
-	for _, cmd := range [][]string{{}, {"serve"}, {"metrics"}, {"top"}, {"version"}, {"rules"}, {"rules", "check"}, {"rules", "test"}, {"rules", "defaults"}} {
+	for _, cmd := range [][]string{{}, {"serve"}, {"metrics"}, {"top"}, {"version"}, {"rules"}, {"rules", "check"}, {"rules", "test"}, {"rules", "defaults"}, {"query"}, {"trace"}, {"trace", "open"}, {"trace", "files"}, {"cost"}} {
 		code, out, _ := run(append(cmd, "--help")...)
 		if code != 0 || !strings.Contains(out, "Examples:") {
 			t.Errorf("mihari %v --help: exit %d, no Examples section", cmd, code)

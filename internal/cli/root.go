@@ -75,8 +75,10 @@ func newRoot(stdio IO) *cobra.Command {
 		Use:   "mihari",
 		Short: "watch a Linux host, and explain what you see",
 		Long: `mihari (見張り, "lookout") notices trouble on a Linux host -- host, process and
-cgroup metrics, compatible with node_exporter -- and never becomes the trouble
-itself: every file it reads is timed, bounded and reported as mihari_source_*.`,
+cgroup metrics, compatible with node_exporter, stored, queried with PromQL and
+alerted on -- and helps explain it: which process, which files it opens and
+which cost it the most to read. It never becomes the trouble itself: every
+file it reads is timed, bounded and reported as mihari_source_*.`,
 		Example: `  # run the agent: metrics on http://127.0.0.1:9780/metrics
   mihari serve
 
@@ -84,7 +86,10 @@ itself: every file it reads is timed, bounded and reported as mihari_source_*.`,
   mihari metrics
 
   # what does reading /proc cost mihari?
-  mihari metrics | grep mihari_source_read_seconds_total`,
+  mihari metrics | grep mihari_source_read_seconds_total
+
+  # which files does kubelet spend the most time reading?
+  sudo mihari trace files -n kubelet -d 10`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,

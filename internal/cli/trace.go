@@ -29,6 +29,11 @@ CO-RE: relocated at load time against the kernel's own type information
 (/sys/kernel/btf/vmlinux), so the host needs no kernel headers, no compiler
 and no kprobes. Tracing needs root (or CAP_BPF and CAP_PERFMON); tracefs is
 mounted on /sys/kernel/tracing when it is not mounted yet.`,
+		Example: `  # every open on the host as it happens, until Ctrl-C
+  sudo mihari trace open
+
+  # the files kubelet spends the most time reading, over 10 seconds
+  sudo mihari trace files -n kubelet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
