@@ -172,7 +172,8 @@ of a failed open.
 the O_ may be left out; repeat it or separate with commas). --cgroup keeps
 the processes in a cgroup: a cgroup v2 one is filtered in the kernel, a v1
 one by reading each process's /proc/PID/cgroup when its first open arrives
-(a process that has exited by then is left out).
+(a process that has exited by then is left out). mihari's own opens are
+never traced.
 
 -F makes relative paths absolute: the kernel names the thread's working
 directory (or the directory of the dirfd it passed) when the open returns,
@@ -183,8 +184,7 @@ the host's; ".." is cleaned lexically and symlinks are not followed, as
 the kernel would; a directory deeper than 64 levels (or 4 KiB) is instead
 read from /proc when the event is printed, which is wrong if the thread
 has changed directory or reused the dirfd since, and impossible once it
-has exited (the path is then left as it was). mihari's own opens are never
-traced.
+has exited (the path is then left as it was).
 
 Nothing is lost silently: events the ring buffer had no room for are
 counted in the kernel and reported in the summary line that ends the trace
