@@ -2,8 +2,10 @@ package procfs
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mihari-dev/mihari/internal/kerneltext"
@@ -77,31 +79,21 @@ func parsePidCgroupLine(line string, buf []string) (PidCgroup, error) {
 }
 
 // PrimaryCgroup picks the path that best names a process's cgroup: the
-// unified (v2) one when it is more than "/", else the first v1 path that
-// is (name=systemd first, as it follows the service).
+// unified (v2) one when it is more than "/", else name=systemd's (it
+// follows the service), else the first v1 path that is more than "/";
+// "/" when none is.
 func PrimaryCgroup(cgs []PidCgroup) string {
-	var v1 string
+	var systemd, v1 string
 	for _, c := range cgs {
-		if len(c.Controllers) == 0 && c.HierarchyID == 0 {
-			if c.Path != "/" {
-				return c.Path
-			}
-			continue
-		}
-		if c.Path == "/" {
-			continue
-		}
-		for _, ctl := range c.Controllers {
-			if ctl == "name=systemd" {
-				return c.Path
-			}
-		}
-		if v1 == "" {
+		switch {
+		case c.Path == "/":
+		case len(c.Controllers) == 0 && c.HierarchyID == 0:
+			return c.Path
+		case slices.Contains(c.Controllers, "name=systemd"):
+			systemd = c.Path
+		case v1 == "":
 			v1 = c.Path
 		}
 	}
-	if v1 == "" {
-		return "/"
-	}
-	return v1
+	return cmp.Or(systemd, v1, "/")
 }

@@ -212,3 +212,28 @@ func FuzzParsePidCgroup(f *testing.F) {
 		}
 	})
 }
+
+// PrimaryCgroup names a process's cgroup for the container columns: v2's
+// path when it says more than "/", else name=systemd's, else the first v1
+// path that is not "/".
+func TestPrimaryCgroup(t *testing.T) {
+	for _, tt := range []struct {
+		name, in, want string
+	}{
+		{"v2 only", "0::/system.slice/kubelet.service\n", "/system.slice/kubelet.service"},
+		{"v2 at the root, v1 below", "0::/\n4:memory:/kubepods/pod1/abc\n", "/kubepods/pod1/abc"},
+		{"hybrid: v2 wins", "1:name=systemd:/system.slice/x.service\n0::/system.slice/x.service/sub\n", "/system.slice/x.service/sub"},
+		{"systemd before other v1", "4:memory:/docker/abc\n1:name=systemd:/system.slice/docker.service\n0::/\n", "/system.slice/docker.service"},
+		{"first v1 that says something", "5:cpu,cpuacct:/\n4:memory:/docker/abc\n3:blkio:/docker/def\n", "/docker/abc"},
+		{"everything at the root", "5:cpu,cpuacct:/\n0::/\n", "/"},
+		{"nothing", "", "/"},
+	} {
+		cgs, err := ParsePidCgroup([]byte(tt.in))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if have := PrimaryCgroup(cgs); have != tt.want {
+			t.Errorf("%s: PrimaryCgroup = %q, want %q", tt.name, have, tt.want)
+		}
+	}
+}
