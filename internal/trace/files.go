@@ -105,7 +105,7 @@ func TraceFiles(ctx context.Context, o Options, progress func(*OpenEvent)) (*Fil
 	if t.cgroup != nil {
 		// A v1 cgroup is not known to the kernel program: keep the sums
 		// of the processes in it now (one that has exited is left out).
-		stats = slices.DeleteFunc(stats, func(s procFileStats) bool { return !t.cgroup.matchNow(s.pid) })
+		stats = slices.DeleteFunc(stats, func(s procFileStats) bool { return !t.cgroup.MatchNow(s.pid) })
 	}
 	r.Counts = t.Counts()
 	r.Files = aggregate(stats, names, anyName, comms)

@@ -12,6 +12,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
+
+	"github.com/mihari-dev/mihari/internal/cgroupsel"
 )
 
 // Filter selects what is traced. The kernel applies it, so that what it
@@ -27,7 +29,7 @@ type Filter struct {
 	Flags []string
 	// Cgroup keeps the processes in this cgroup and below it: a directory
 	// of a cgroup v2 hierarchy, or a cgroup path as /proc/PID/cgroup shows
-	// it (see ResolveCgroup).
+	// it (see cgroupsel.Resolve).
 	Cgroup string
 }
 
@@ -94,8 +96,8 @@ type Tracer struct {
 	links  []link.Link
 	rd     *ringbuf.Reader
 	files  bool
-	cgroup *cgroupFilter // in user space, for a cgroup v1 path
-	offset int64         // wall clock minus CLOCK_MONOTONIC, ns
+	cgroup *cgroupsel.Matcher // in user space, for a cgroup v1 path
+	offset int64              // wall clock minus CLOCK_MONOTONIC, ns
 	events uint64
 }
 
@@ -117,7 +119,7 @@ func start(o Options, files bool) (*Tracer, error) {
 		return nil, invalid{err}
 	}
 	accmodes, bits, _ := flagMasks(o.Flags)
-	cg, err := ResolveCgroup(o.Cgroup)
+	cg, err := cgroupsel.Resolve(o.Cgroup)
 	if err != nil {
 		return nil, invalid{err}
 	}
@@ -153,15 +155,15 @@ func start(o Options, files bool) (*Tracer, error) {
 		"self_tgid":     uint32(os.Getpid()),
 		"wakeup_bytes":  wakeupBytes(o.BufferSize),
 	}
-	set["targ_cgroup"] = cg.v2
+	set["targ_cgroup"] = cg.V2
 	for name, v := range set {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return nil, fmt.Errorf("setting %s: %w", name, err)
 		}
 	}
 	t := &Tracer{files: files}
-	if !cg.v2 && cg.path != "" {
-		t.cgroup = newCgroupFilter(cg)
+	if !cg.V2 && cg.Path != "" {
+		t.cgroup = cgroupsel.NewMatcher(cg)
 	}
 	if err := spec.LoadAndAssign(&t.objs, nil); err != nil {
 		var verr *ebpf.VerifierError
@@ -173,8 +175,8 @@ func start(o Options, files bool) (*Tracer, error) {
 		}
 		return nil, fmt.Errorf("loading BPF programs: %w", err)
 	}
-	if cg.v2 {
-		if err := setCgroup(t.objs.TargCgroups, cg.dir); err != nil {
+	if cg.V2 {
+		if err := setCgroup(t.objs.TargCgroups, cg.Dir); err != nil {
 			t.Close()
 			return nil, err
 		}
@@ -312,7 +314,7 @@ func (t *Tracer) Run(ctx context.Context, fn func(*OpenEvent), idle func()) erro
 		// In files mode the sums are filtered at the end (TraceFiles):
 		// every open names its file, whichever cgroup the process was
 		// in when it opened it.
-		if t.cgroup != nil && !t.files && !t.cgroup.match(ev.PID) {
+		if t.cgroup != nil && !t.files && !t.cgroup.Match(ev.PID) {
 			continue
 		}
 		t.events++

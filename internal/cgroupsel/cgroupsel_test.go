@@ -1,4 +1,4 @@
-package trace
+package cgroupsel
 
 import (
 	"os"
@@ -136,24 +136,24 @@ func TestCgroupMounts(t *testing.T) {
 	}
 }
 
-func TestResolveCgroupRoot(t *testing.T) {
+func TestResolveRoot(t *testing.T) {
 	root := findCgroupMount(t, true, "")
-	want := cgroupTarget{v2: true, dir: root, path: "/"}
+	want := Target{V2: true, Dir: root, Path: "/"}
 	for _, arg := range []string{"/", root, root + "/", root + "/."} {
-		have, err := ResolveCgroup(arg)
+		have, err := Resolve(arg)
 		if err != nil || have != want {
-			t.Errorf("ResolveCgroup(%q) = %+v, %v; want %+v", arg, have, err, want)
+			t.Errorf("Resolve(%q) = %+v, %v; want %+v", arg, have, err, want)
 		}
 	}
 }
 
-func TestResolveCgroupNone(t *testing.T) {
-	if have, err := ResolveCgroup(""); err != nil || have != (cgroupTarget{}) {
-		t.Errorf(`ResolveCgroup("") = %+v, %v; want no target`, have, err)
+func TestResolveNone(t *testing.T) {
+	if have, err := Resolve(""); err != nil || have != (Target{}) {
+		t.Errorf(`Resolve("") = %+v, %v; want no target`, have, err)
 	}
 }
 
-func TestResolveCgroupV2(t *testing.T) {
+func TestResolveV2(t *testing.T) {
 	testenv.RequireRoot(t)
 	root := findCgroupMount(t, true, "")
 	name := "mihari-unit-" + strconv.Itoa(os.Getpid())
@@ -161,59 +161,59 @@ func TestResolveCgroupV2(t *testing.T) {
 	subDir, subPath := mkdirCgroup(t, root, name, "sub")
 	tests := []struct {
 		args []string
-		want cgroupTarget
+		want Target
 	}{{
 		args: []string{dir, dir + "/", path, name, path + "/", "//" + name},
-		want: cgroupTarget{v2: true, dir: dir, path: path},
+		want: Target{V2: true, Dir: dir, Path: path},
 	}, {
 		args: []string{subDir, subPath, name + "/sub", dir + "/./sub", subDir + "/../sub"},
-		want: cgroupTarget{v2: true, dir: subDir, path: subPath},
+		want: Target{V2: true, Dir: subDir, Path: subPath},
 	}}
 	for _, tt := range tests {
 		for _, arg := range tt.args {
-			have, err := ResolveCgroup(arg)
+			have, err := Resolve(arg)
 			if err != nil || have != tt.want {
-				t.Errorf("ResolveCgroup(%q) = %+v, %v; want %+v", arg, have, err, tt.want)
+				t.Errorf("Resolve(%q) = %+v, %v; want %+v", arg, have, err, tt.want)
 			}
 		}
 	}
 }
 
-func TestResolveCgroupV1(t *testing.T) {
+func TestResolveV1(t *testing.T) {
 	testenv.RequireRoot(t)
 	root := findCgroupMount(t, false, "memory")
 	name := "mihari-unit-" + strconv.Itoa(os.Getpid())
 	dir, path := mkdirCgroup(t, root, name)
-	want := cgroupTarget{controllers: "memory", path: path}
+	want := Target{Dir: dir, Controllers: "memory", Path: path}
 	// By its cgroup path, it is found in the memory hierarchy only: the
 	// v2 one has no such cgroup.
 	for _, arg := range []string{dir, path, name} {
-		have, err := ResolveCgroup(arg)
+		have, err := Resolve(arg)
 		if err != nil || have != want {
-			t.Errorf("ResolveCgroup(%q) = %+v, %v; want %+v", arg, have, err, want)
+			t.Errorf("Resolve(%q) = %+v, %v; want %+v", arg, have, err, want)
 		}
 	}
 }
 
 // A cgroup path in both kinds of hierarchy is the v2 one.
-func TestResolveCgroupPrefersV2(t *testing.T) {
+func TestResolvePrefersV2(t *testing.T) {
 	testenv.RequireRoot(t)
 	v2 := findCgroupMount(t, true, "")
 	v1 := findCgroupMount(t, false, "memory")
 	name := "mihari-unit-" + strconv.Itoa(os.Getpid())
 	dir, path := mkdirCgroup(t, v2, name)
 	v1Dir, _ := mkdirCgroup(t, v1, name)
-	if have, err := ResolveCgroup(path); err != nil || !have.v2 || have.dir != dir {
-		t.Errorf("ResolveCgroup(%q) = %+v, %v; want the v2 cgroup %s", path, have, err, dir)
+	if have, err := Resolve(path); err != nil || !have.V2 || have.Dir != dir {
+		t.Errorf("Resolve(%q) = %+v, %v; want the v2 cgroup %s", path, have, err, dir)
 	}
 	// Given as a directory, it is the one named.
-	want := cgroupTarget{controllers: "memory", path: path}
-	if have, err := ResolveCgroup(v1Dir); err != nil || have != want {
-		t.Errorf("ResolveCgroup(%q) = %+v, %v; want %+v", v1Dir, have, err, want)
+	want := Target{Dir: v1Dir, Controllers: "memory", Path: path}
+	if have, err := Resolve(v1Dir); err != nil || have != want {
+		t.Errorf("Resolve(%q) = %+v, %v; want %+v", v1Dir, have, err, want)
 	}
 }
 
-func TestResolveCgroupMissing(t *testing.T) {
+func TestResolveMissing(t *testing.T) {
 	root := findCgroupMount(t, true, "")
 	for _, arg := range []string{
 		"/mihari-no-such-cgroup",
@@ -221,16 +221,17 @@ func TestResolveCgroupMissing(t *testing.T) {
 		root + "/mihari-no-such-cgroup",
 		root + "/cgroup.procs", // a file, not a cgroup
 	} {
-		_, err := ResolveCgroup(arg)
+		_, err := Resolve(arg)
 		want := "cgroup " + arg + ": no such cgroup; give a directory under a cgroup mount or a path as /proc/PID/cgroup shows it"
 		if err == nil || err.Error() != want {
-			t.Errorf("ResolveCgroup(%q): error %v, want %q", arg, err, want)
+			t.Errorf("Resolve(%q): error %v, want %q", arg, err, want)
 		}
 	}
 }
 
-// The user-space filter places this process by its own /proc/PID/cgroup.
-func TestCgroupFilterSelf(t *testing.T) {
+// A Matcher places this process by its own /proc/PID/cgroup, in each of
+// its hierarchies, v1 and v2.
+func TestMatcherSelf(t *testing.T) {
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {
 		t.Fatal(err)
@@ -242,23 +243,33 @@ func TestCgroupFilterSelf(t *testing.T) {
 	self := uint32(os.Getpid())
 	tested := 0
 	for _, c := range cgs {
-		if len(c.Controllers) == 0 {
-			continue // v2: filtered in the kernel
-		}
 		controllers := strings.Join(c.Controllers, ",")
-		for _, tt := range []struct {
-			t    cgroupTarget
+		v2 := controllers == "" && c.HierarchyID == 0
+		tests := []struct {
+			t    Target
 			want bool
 		}{
-			{cgroupTarget{controllers: controllers, path: c.Path}, true},
-			{cgroupTarget{controllers: controllers, path: "/"}, true},
-			{cgroupTarget{controllers: controllers, path: strings.TrimSuffix(c.Path, "/") + "/below"}, false},
-			{cgroupTarget{controllers: controllers + ",x", path: "/"}, false},
-		} {
-			f := newCgroupFilter(tt.t)
+			{Target{V2: v2, Controllers: controllers, Path: c.Path}, true},
+			{Target{V2: v2, Controllers: controllers, Path: "/"}, true},
+			{Target{V2: v2, Controllers: controllers, Path: strings.TrimSuffix(c.Path, "/") + "/below"}, false},
+		}
+		if v2 {
+			// The same path in a v1 hierarchy is another cgroup.
+			tests = append(tests, struct {
+				t    Target
+				want bool
+			}{Target{Controllers: "memory,x", Path: c.Path}, false})
+		} else {
+			tests = append(tests, struct {
+				t    Target
+				want bool
+			}{Target{Controllers: controllers + ",x", Path: "/"}, false})
+		}
+		for _, tt := range tests {
+			f := NewMatcher(tt.t)
 			// Twice: the second answer comes from the cache.
 			for range 2 {
-				if have := f.match(self); have != tt.want {
+				if have := f.Match(self); have != tt.want {
 					t.Errorf("filter %+v: match(self) = %v, want %v", tt.t, have, tt.want)
 				}
 			}
@@ -266,10 +277,10 @@ func TestCgroupFilterSelf(t *testing.T) {
 		tested++
 	}
 	if tested == 0 {
-		t.Skip("this process is in no v1 hierarchy")
+		t.Fatal("this process is in no cgroup hierarchy")
 	}
 	// A process that has exited cannot be placed.
-	if newCgroupFilter(cgroupTarget{controllers: "memory", path: "/"}).match(1 << 30) {
+	if NewMatcher(Target{Controllers: "memory", Path: "/"}).Match(1 << 30) {
 		t.Error("match(a pid that does not exist) = true")
 	}
 }

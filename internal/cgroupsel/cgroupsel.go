@@ -1,4 +1,8 @@
-package trace
+// Package cgroupsel selects processes by cgroup, for the commands that take
+// --cgroup: it resolves the argument (a cgroup directory, or a path as
+// /proc/PID/cgroup shows it) against the mounted v1 and v2 hierarchies and
+// tells which processes are in the cgroup or below it.
+package cgroupsel
 
 import (
 	"fmt"
@@ -11,14 +15,18 @@ import (
 	"github.com/mihari-dev/mihari/internal/procfs"
 )
 
-// cgroupTarget is a resolved --cgroup.
-type cgroupTarget struct {
-	v2  bool
-	dir string // v2: the cgroup's directory, which the kernel filter opens
-	// v1 (filtered in user space): the hierarchy, by its controllers as
-	// /proc/PID/cgroup lists them, and the path in it.
-	controllers string
-	path        string
+// Target is a cgroup that a command keeps the processes of.
+type Target struct {
+	// V2 tells a cgroup of the v2 (unified) hierarchy.
+	V2 bool
+	// Dir is the cgroup's directory.
+	Dir string
+	// Controllers name a v1 hierarchy as /proc/PID/cgroup lists them
+	// ("cpu,cpuacct", "name=systemd"); "" for v2.
+	Controllers string
+	// Path is the cgroup's path in its hierarchy, as /proc/PID/cgroup
+	// shows it ("/system.slice/kubelet.service").
+	Path string
 }
 
 // cgroupMount is one mounted cgroup hierarchy.
@@ -67,22 +75,21 @@ var v1ControllerNames = []string{
 	"memory", "misc", "net_cls", "net_prio", "perf_event", "pids", "rdma",
 }
 
-// ResolveCgroup turns --cgroup into what the tracer filters on. arg is a
+// Resolve turns a --cgroup argument into a Target. arg is a
 // cgroup directory (/sys/fs/cgroup/system.slice/x.service, or one in a v1
 // hierarchy) or a path as /proc/PID/cgroup shows it (/system.slice/x.service),
-// looked up in the v2 hierarchy first, then in the v1 ones. A v2 cgroup
-// is filtered in the kernel; a v1 one in user space, by reading each
-// process's /proc/PID/cgroup.
-func ResolveCgroup(arg string) (cgroupTarget, error) {
+// looked up in the v2 hierarchy first, then in the v1 ones. "" resolves to
+// no target.
+func Resolve(arg string) (Target, error) {
 	if arg == "" {
-		return cgroupTarget{}, nil
+		return Target{}, nil
 	}
 	mounts, err := cgroupMounts()
 	if err != nil {
-		return cgroupTarget{}, fmt.Errorf("cgroup %s: listing cgroup hierarchies: %w", arg, err)
+		return Target{}, fmt.Errorf("cgroup %s: listing cgroup hierarchies: %w", arg, err)
 	}
 	if len(mounts) == 0 {
-		return cgroupTarget{}, fmt.Errorf("cgroup %s: no cgroup hierarchy is mounted", arg)
+		return Target{}, fmt.Errorf("cgroup %s: no cgroup hierarchy is mounted", arg)
 	}
 	// A directory inside a mounted hierarchy.
 	if filepath.IsAbs(arg) {
@@ -106,7 +113,7 @@ func ResolveCgroup(arg string) (cgroupTarget, error) {
 			return target(m, dir, p)
 		}
 	}
-	return cgroupTarget{}, fmt.Errorf("cgroup %s: no such cgroup; give a directory under a cgroup mount or a path as /proc/PID/cgroup shows it", arg)
+	return Target{}, fmt.Errorf("cgroup %s: no such cgroup; give a directory under a cgroup mount or a path as /proc/PID/cgroup shows it", arg)
 }
 
 // under reports whether p is dir or below it, and p relative to dir as an
@@ -119,46 +126,54 @@ func under(dir, p string) (string, bool) {
 	return "/" + rest, ok
 }
 
-func target(m cgroupMount, dir, rel string) (cgroupTarget, error) {
+func target(m cgroupMount, dir, rel string) (Target, error) {
 	if !m.v2 {
-		return cgroupTarget{controllers: m.controllers, path: rel}, nil
+		return Target{Dir: dir, Controllers: m.controllers, Path: rel}, nil
 	}
-	return cgroupTarget{v2: true, dir: dir, path: rel}, nil
+	return Target{V2: true, Dir: dir, Path: rel}, nil
 }
 
-// maxCachedPIDs bounds the per-process caches; past it they start over.
+// maxCachedPIDs bounds a Matcher's cache; past it, it starts over.
 const maxCachedPIDs = 1 << 16
 
-// cgroupFilter keeps the processes in a v1 cgroup or below it. A process
-// is looked up once, when its first event arrives; one that has already
-// exited by then cannot be placed and is left out.
-type cgroupFilter struct {
-	t    cgroupTarget
+// Matcher tells the processes in a cgroup or below it, by their
+// /proc/PID/cgroup. Not safe for concurrent use.
+type Matcher struct {
+	t    Target
 	seen map[uint32]bool
 }
 
-func newCgroupFilter(t cgroupTarget) *cgroupFilter {
-	return &cgroupFilter{t: t, seen: make(map[uint32]bool)}
+// NewMatcher returns a Matcher for t.
+func NewMatcher(t Target) *Matcher {
+	return &Matcher{t: t, seen: make(map[uint32]bool)}
 }
 
-func (f *cgroupFilter) match(pid uint32) bool {
+// Match tells whether pid is in the cgroup, looking each process up once:
+// a process that moves later keeps its first answer, and one that has
+// already exited is not in it.
+func (f *Matcher) Match(pid uint32) bool {
 	if ok, found := f.seen[pid]; found {
 		return ok
 	}
 	if len(f.seen) >= maxCachedPIDs {
 		clear(f.seen)
 	}
-	ok := f.matchNow(pid)
+	ok := f.MatchNow(pid)
 	f.seen[pid] = ok
 	return ok
 }
 
-// matchNow tells whether pid is in the cgroup now, uncached; false once
+// MatchNow tells whether pid is in the cgroup now, uncached; false once
 // the process has exited.
-func (f *cgroupFilter) matchNow(pid uint32) bool {
-	cgs, _ := readPidCgroup(pid)
+func (f *Matcher) MatchNow(pid uint32) bool {
+	b, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/cgroup")
+	if err != nil {
+		return false
+	}
+	cgs, _ := procfs.ParsePidCgroup(b) // the good lines are enough
 	for _, c := range cgs {
-		if strings.Join(c.Controllers, ",") == f.t.controllers && inCgroup(c.Path, f.t.path) {
+		v2 := len(c.Controllers) == 0 && c.HierarchyID == 0
+		if v2 == f.t.V2 && (v2 || strings.Join(c.Controllers, ",") == f.t.Controllers) && inCgroup(c.Path, f.t.Path) {
 			return true
 		}
 	}
@@ -168,41 +183,4 @@ func (f *cgroupFilter) matchNow(pid uint32) bool {
 // inCgroup reports whether path is the cgroup p or one below it.
 func inCgroup(path, p string) bool {
 	return p == "/" || path == p || strings.HasPrefix(path, p+"/")
-}
-
-func readPidCgroup(pid uint32) ([]procfs.PidCgroup, error) {
-	b, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	return procfs.ParsePidCgroup(b)
-}
-
-// Containers names the container (or service) of each process, as the
-// CONTAINER column of trace open shows it, looking each process up once.
-type Containers struct {
-	name func(cgroupPath string) string
-	seen map[uint32]string
-}
-
-// NewContainers returns a Containers that names a cgroup path with name
-// (such as top.Container).
-func NewContainers(name func(cgroupPath string) string) *Containers {
-	return &Containers{name: name, seen: make(map[uint32]string)}
-}
-
-// Of returns the container of pid, "?" when the process has gone.
-func (c *Containers) Of(pid uint32) string {
-	if s, ok := c.seen[pid]; ok {
-		return s
-	}
-	if len(c.seen) >= maxCachedPIDs {
-		clear(c.seen)
-	}
-	s := "?"
-	if cgs, _ := readPidCgroup(pid); len(cgs) > 0 {
-		s = c.name(procfs.PrimaryCgroup(cgs))
-	}
-	c.seen[pid] = s
-	return s
 }
