@@ -10,7 +10,8 @@
 // Strict parsers (stat, loadavg, pressure, and [pid]/stat, status, io and
 // limits) return a zero value and an error as soon as one line they know
 // is malformed, because their values are only meaningful together. Lenient
-// parsers (meminfo, vmstat, diskstats, net/dev, mounts, [pid]/cgroup)
+// parsers (meminfo, vmstat, diskstats, net/dev, mounts, [pid]/cgroup,
+// [pid]/maps, kallsyms)
 // describe independent records, one a line: they skip a malformed line,
 // return the good ones, and report the bad ones in one error.
 // [pid]/cmdline cannot be malformed.
