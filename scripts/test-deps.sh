@@ -5,10 +5,11 @@
 # and tests its rules), Alertmanager (receives its alerts); tmux is the
 # terminal that mihari top's live view is tested on; clang-19, llvm-19
 # (llvm-strip) and libbpf-dev's headers compile the BPF programs again to
-# check that the committed objects match their source.
+# check that the committed objects match their source; gcc builds the C
+# program that mihari profile is tested on.
 #
 # With "bench", it also installs the peers the benchmarks run against:
-# bpftrace (trace open's cost).
+# bpftrace (trace open's cost) and linux-perf (profile's).
 set -eu
 
 need=""
@@ -25,8 +26,10 @@ check /usr/bin/prometheus-alertmanager prometheus-alertmanager
 check /usr/bin/clang-19 clang-19
 check /usr/bin/llvm-strip-19 llvm-19
 check /usr/include/bpf/bpf_helpers.h libbpf-dev
+check /usr/bin/gcc gcc
 if [ "${1:-}" = bench ]; then
 	check /usr/bin/bpftrace bpftrace
+	check /usr/bin/perf linux-perf
 fi
 
 if [ -z "$need" ]; then

@@ -112,6 +112,7 @@ file it reads is timed, bounded and reported as mihari_source_*.`,
 		newRulesCmd(stdio),
 		newTraceCmd(stdio),
 		newCostCmd(stdio),
+		newProfileCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root
