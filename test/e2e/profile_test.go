@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -177,6 +178,32 @@ func TestProfileStrippedGo(t *testing.T) {
 	}
 }
 
+// TestProfileNewThread profiles a process that starts spinning on a new
+// thread a second after the profile began: the thread is sampled, as a
+// profile of every CPU samples whatever runs there.
+func TestProfileNewThread(t *testing.T) {
+	testenv.RequireRoot(t)
+	w := startWorkload(t, "mihari-later", "-then", "spin-later")
+	pid := w.Process.Pid
+	sum, p := runProfile(t, "-p", strconv.Itoa(pid), "-d", "3")
+	if len(sum.Top) == 0 || sum.Top[0].Name != "main.spinUserFunction" {
+		t.Fatalf("top functions %+v, want main.spinUserFunction", sum.Top)
+	}
+	threads := map[int64]int64{}
+	for _, s := range p.Sample {
+		threads[s.NumLabel["tid"][0]] += s.Value[0]
+	}
+	var other int64
+	for tid, n := range threads {
+		if tid != int64(pid) {
+			other += n
+		}
+	}
+	if other < 30 {
+		t.Errorf("samples by thread %v: the thread started during the profile is missing", threads)
+	}
+}
+
 // TestProfileC profiles a C program built with frame pointers, found by
 // name: its function is the leaf, called from spin_forever and main. It
 // is built at -O0, where gcc keeps a frame in every function: at -O1 and
@@ -199,6 +226,23 @@ func TestProfileC(t *testing.T) {
 	}
 	if _, m := leafShare(p, "main"); m < 0.8 {
 		t.Errorf("main in %.0f%% of stacks", 100*m)
+	}
+
+	// Folded stacks and a flame graph of the same.
+	svg := filepath.Join(t.TempDir(), "flame.svg")
+	out, stderr, err := runMihari(t, "profile", "-n", "mihari-cspin", "-d", "1", "--folded", "--svg", svg, "-o", "")
+	if err != nil {
+		t.Fatalf("--folded: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "mihari-cspin;") || !strings.Contains(out, ";main;spin_forever;spin_in_c_function ") {
+		t.Errorf("--folded output lacks comm;...;main;spin_forever;spin_in_c_function N:\n%s", out)
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b, new(struct{})); err != nil || !strings.Contains(string(b), "spin_in_c_function") {
+		t.Errorf("--svg: %v; %d bytes", err, len(b))
 	}
 }
 
@@ -343,4 +387,42 @@ func startProgram(t *testing.T, bin string, args ...string) *exec.Cmd {
 		t.Fatalf("%s printed nothing in 30s", bin)
 	}
 	return cmd
+}
+
+// TestProfileKernelHidden profiles with kernel.kptr_restrict at 2, where
+// even root sees no kernel address: the profile says so in a warning and
+// keeps the kernel frames as addresses in the [kernel] mapping.
+func TestProfileKernelHidden(t *testing.T) {
+	testenv.RequireRoot(t)
+	const sysctl = "/proc/sys/kernel/kptr_restrict"
+	old, err := os.ReadFile(sysctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sysctl, []byte("2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.WriteFile(sysctl, old, 0o644); err != nil {
+			t.Errorf("restoring %s: %v", sysctl, err)
+		}
+	})
+	startWorkload(t, "mihari-hidden", "-then", "sysread", "-sysfile", "/proc/self/maps")
+	sum, p := runProfile(t, "-n", "mihari-hidden", "-d", "1")
+	if len(sum.Warnings) == 0 || !strings.Contains(sum.Warnings[0], "the kernel hides its addresses (kernel.kptr_restrict is 2") {
+		t.Errorf("warnings %q", sum.Warnings)
+	}
+	kernel := 0
+	for _, l := range p.Location {
+		if l.Mapping == nil || l.Mapping.File != "[kernel]" {
+			continue
+		}
+		kernel++
+		if len(l.Line) != 0 || l.Address < 1<<63 {
+			t.Errorf("kernel location %#x named %v while addresses are hidden", l.Address, l.Line)
+		}
+	}
+	if kernel == 0 || sum.Kernel < 0.5 {
+		t.Errorf("%d kernel locations, kernel fraction %.2f: the kernel frames were dropped", kernel, sum.Kernel)
+	}
 }

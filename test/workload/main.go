@@ -24,7 +24,7 @@ func main() {
 	sysFile := flag.String("sysfile", "/proc/self/maps", "pseudo-file read to burn system CPU")
 	write := flag.Int("write", 0, "write this many bytes to -file and fsync them")
 	file := flag.String("file", "", "file for -write")
-	then := flag.String("then", "exit", "after the work: exit, sleep (until killed), spin (burn user CPU until killed), sysread (burn system CPU reading -sysfile until killed), or read (read -read-files in turn until killed)")
+	then := flag.String("then", "exit", "after the work: exit, sleep (until killed), spin (burn user CPU until killed), spin-later (the same on a thread started after 1s), sysread (burn system CPU reading -sysfile until killed), or read (read -read-files in turn until killed)")
 	readFiles := flag.String("read-files", "", "comma-separated files that -then read reads in full, one after another, over and over")
 	opens := flag.String("opens", "", "do the opens listed in this JSON file (see opens.go), writing what each returned to -opens-out")
 	opensOut := flag.String("opens-out", "", "file for the results of -opens")
@@ -58,6 +58,16 @@ func main() {
 		<-sig
 	case "spin":
 		burnUser(time.Duration(1<<62 - 1))
+	case "spin-later":
+		time.Sleep(time.Second)
+		done := make(chan struct{})
+		go func() {
+			runtime.LockOSThread() // a new thread: this one stays locked to main
+			fmt.Println("spinning on thread", unix.Gettid())
+			burnUser(time.Duration(1<<62 - 1))
+			close(done)
+		}()
+		<-done
 	case "sysread":
 		burnSys(time.Duration(1<<62-1), *sysFile)
 	case "read":
