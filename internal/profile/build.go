@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"os"
@@ -115,7 +116,7 @@ func (c *collector) build(elapsed time.Duration, freq int) (*profile.Profile, []
 func (b *builder) loadKernel() string {
 	b.kmap = &profile.Mapping{ID: uint64(len(b.p.Mapping) + 1), File: KernelMapping, Start: 1 << 63, Limit: 1<<64 - 1, HasFunctions: true}
 	b.p.Mapping = append(b.p.Mapping, b.kmap)
-	data, err := os.ReadFile("/proc/kallsyms")
+	data, err := readKallsyms()
 	if err != nil {
 		return fmt.Sprintf("reading /proc/kallsyms: %v; kernel frames are addresses", err)
 	}
@@ -147,6 +148,19 @@ func (b *builder) kernelLoc(addr uint64, leaf bool) *profile.Location {
 	b.locs[k] = l
 	b.p.Location = append(b.p.Location, l)
 	return l
+}
+
+// readKallsyms reads /proc/kallsyms, which says it is empty: os.ReadFile
+// would grow its buffer from 512 bytes, copying megabytes many times over.
+func readKallsyms() ([]byte, error) {
+	f, err := os.Open("/proc/kallsyms")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, 8<<20))
+	_, err = buf.ReadFrom(f)
+	return buf.Bytes(), err
 }
 
 func lookupAddr(addr uint64, leaf bool) uint64 {

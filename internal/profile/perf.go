@@ -93,7 +93,10 @@ func OpenSampler(o SamplerOptions) (*Sampler, error) {
 		Sample_type: unix.PERF_SAMPLE_IP | unix.PERF_SAMPLE_TID | unix.PERF_SAMPLE_TIME |
 			unix.PERF_SAMPLE_CPU | unix.PERF_SAMPLE_PERIOD | unix.PERF_SAMPLE_CALLCHAIN,
 		Bits: unix.PerfBitDisabled | unix.PerfBitFreq | unix.PerfBitSampleIDAll | unix.PerfBitExcludeIdle |
-			unix.PerfBitComm | unix.PerfBitCommExec | unix.PerfBitMmap | unix.PerfBitMmap2,
+			unix.PerfBitComm | unix.PerfBitCommExec | unix.PerfBitMmap | unix.PerfBitMmap2 | unix.PerfBitWatermark,
+		// Wake the reader when a ring is half full: every few seconds at
+		// 99 Hz, so that reading costs next to nothing.
+		Wakeup:           uint32(o.Pages * os.Getpagesize() / 2),
 		Sample_max_stack: maxStack,
 	}
 	attr.Size = uint32(unsafe.Sizeof(attr))
@@ -183,6 +186,33 @@ func (s *Sampler) Enable() error {
 func (s *Sampler) Disable() {
 	for _, r := range s.rings {
 		unix.IoctlSetInt(r.fd, unix.PERF_EVENT_IOC_DISABLE, 0)
+	}
+}
+
+// Wait blocks until a ring is half full, one of extra is readable, or
+// timeout passes (milliseconds; -1 for none), and tells which of extra
+// are readable.
+func (s *Sampler) Wait(extra []int, timeout int) ([]bool, error) {
+	fds := make([]unix.PollFd, 0, len(s.rings)+len(extra))
+	for _, r := range s.rings {
+		fds = append(fds, unix.PollFd{Fd: int32(r.fd), Events: unix.POLLIN})
+	}
+	for _, fd := range extra {
+		fds = append(fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+	}
+	for {
+		_, err := unix.Poll(fds, timeout)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("waiting for samples: %w", err)
+		}
+		ready := make([]bool, len(extra))
+		for i := range extra {
+			ready[i] = fds[len(s.rings)+i].Revents&unix.POLLIN != 0
+		}
+		return ready, nil
 	}
 }
 

@@ -75,10 +75,6 @@ func (e invalid) Error() string        { return e.err.Error() }
 func (e invalid) Unwrap() error        { return e.err }
 func (e invalid) Is(target error) bool { return target == ErrInvalid }
 
-// pollEvery is how often the rings are read: 99 Hz of call chains on a
-// CPU fill a few kB in that time, far from the rings' size.
-const pollEvery = 100 * time.Millisecond
-
 // Run profiles the target for o.Duration, or until ctx ends.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Freq == 0 {
@@ -105,29 +101,73 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{}
-	ticker := time.NewTicker(pollEvery)
-	defer ticker.Stop()
-	deadline := time.NewTimer(o.Duration)
-	defer deadline.Stop()
-	lastProgress := start
-loop:
+	// The loop sleeps in one poll until a ring is half full, the end comes
+	// (an eventfd written when the duration or ctx ends), or every target
+	// process has exited (a pidfd each, readable at exit). It wakes every
+	// second only to show progress, or where pidfds are missing.
+	stop, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	defer unix.Close(stop)
+	end := func() { unix.Write(stop, []byte{1, 0, 0, 0, 0, 0, 0, 0}) }
+	defer context.AfterFunc(ctx, end)()
+	defer time.AfterFunc(o.Duration, end).Stop()
+	extra := []int{stop}
+	pidfds, polled := sel.pidfds()
+	defer func() {
+		for _, fd := range pidfds {
+			unix.Close(fd)
+		}
+	}()
+	extra = append(extra, pidfds...)
+	// Named processes are looked at when their first sample is read, and
+	// one that exits before then cannot be named: read every second. The
+	// processes of a pid target are read now.
+	timeout := 1000
+	if sel.pids != nil && o.Progress == nil && !polled {
+		timeout = -1
+	}
+	for pid := range sel.pids {
+		p := c.proc(pid)
+		c.comm(pid, p)
+		c.readMaps(pid, p)
+	}
+	if sel.pids != nil && len(pidfds) == 0 && !polled {
+		res.Exited = true // every target exited before it could be watched
+		extra[0] = -1
+	}
+	exited := make([]bool, len(pidfds))
+	lastCheck := start
 	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case <-deadline.C:
-			break loop
-		case now := <-ticker.C:
-			s.Read(c)
-			if now.Sub(lastProgress) >= time.Second {
-				lastProgress = now
-				if o.Progress != nil {
-					o.Progress(now.Sub(start), c.kept)
-				}
-				if sel.pids != nil && !sel.anyAlive() {
-					res.Exited = true
-					break loop
-				}
+		ready, err := s.Wait(extra, timeout)
+		if err != nil {
+			return nil, err
+		}
+		s.Read(c)
+		if ready[0] || res.Exited {
+			break
+		}
+		gone := 0
+		for i := range pidfds {
+			exited[i] = exited[i] || ready[1+i]
+			if exited[i] {
+				gone++
+				extra[1+i] = -1 // poll ignores negative fds
+			}
+		}
+		if len(pidfds) > 0 && gone == len(pidfds) && !polled {
+			res.Exited = true
+			break
+		}
+		if now := time.Now(); now.Sub(lastCheck) >= time.Second {
+			lastCheck = now
+			if o.Progress != nil {
+				o.Progress(now.Sub(start), c.kept)
+			}
+			if polled && !sel.anyAlive() {
+				res.Exited = true
+				break
 			}
 		}
 	}
@@ -191,6 +231,23 @@ func (sel *selector) anyAlive() bool {
 		}
 	}
 	return false
+}
+
+// pidfds opens a pidfd for each target process, readable once it exits;
+// polled tells that some could not be opened (before Linux 5.3), so that
+// they must be looked at every second instead.
+func (sel *selector) pidfds() (fds []int, polled bool) {
+	for pid := range sel.pids {
+		fd, err := unix.PidfdOpen(int(pid), 0)
+		if err != nil {
+			if errors.Is(err, unix.ESRCH) {
+				continue // already gone
+			}
+			return fds, true
+		}
+		fds = append(fds, fd)
+	}
+	return fds, false
 }
 
 // keep decides for a process, the idle task (pid 0) never kept.

@@ -426,3 +426,32 @@ func TestProfileKernelHidden(t *testing.T) {
 		t.Errorf("%d kernel locations, kernel fraction %.2f: the kernel frames were dropped", kernel, sum.Kernel)
 	}
 }
+
+// TestProfileTargetExits profiles a process that exits a second into a
+// ten-second profile: the profile ends then, keeps what it sampled, and
+// says so.
+func TestProfileTargetExits(t *testing.T) {
+	testenv.RequireRoot(t)
+	w := exec.Command(workload(t, "mihari-brief"), "-user", "1s")
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Wait() }()
+	t.Cleanup(func() { w.Process.Kill(); <-done })
+	start := time.Now()
+	sum, _ := runProfile(t, "-p", strconv.Itoa(w.Process.Pid), "-d", "10")
+	if took := time.Since(start); took > 6*time.Second {
+		t.Errorf("the profile went on for %v after its only process exited", took)
+	}
+	if len(sum.Top) == 0 || sum.Top[0].Name != "main.spinUserFunction" {
+		t.Errorf("top functions %+v: what was sampled before the exit is missing", sum.Top)
+	}
+	found := false
+	for _, w := range sum.Warnings {
+		found = found || strings.Contains(w, "every process profiled exited after")
+	}
+	if !found {
+		t.Errorf("warnings %q do not say that the process exited", sum.Warnings)
+	}
+}
