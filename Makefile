@@ -38,7 +38,8 @@ test: test-deps lint unit fuzz
 test-deps:
 	./scripts/test-deps.sh
 
-# The peers the benchmarks compare against, on top of the tests' (bpftrace).
+# The peers the benchmarks compare against, on top of the tests' (bpftrace,
+# linux-perf).
 bench-deps:
 	./scripts/test-deps.sh bench
 
@@ -60,6 +61,7 @@ bench: bench-deps
 	$(GO) run ./bench/processes -procs 500,5000 -n 30
 	$(GO) run ./bench/store -interval 1s -duration 3m
 	$(GO) run ./bench/trace
+	$(GO) run ./bench/profile -duration 10s -runs 5
 
 generate:
 	$(GO) generate ./...

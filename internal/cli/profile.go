@@ -243,7 +243,7 @@ func writeProfileFiles(p *profile.Profile, o *profileOptions) error {
 		}
 	}
 	if o.svg != "" {
-		title := "mihari profile"
+		title := fmt.Sprintf("mihari profile of %s, %.1fs", profileTarget(o), float64(p.DurationNanos)/1e9)
 		if err := writeFileAtomic(o.svg, func(w io.Writer) error { return mprofile.WriteFlameGraph(w, p, title) }); err != nil {
 			return fmt.Errorf("writing the flame graph: %w", err)
 		}
@@ -300,7 +300,10 @@ func writeProfileText(w io.Writer, res *mprofile.Result, o *profileOptions) erro
 		fmt.Fprintf(w, "profiled %s for %.1fs at %d Hz: %d samples kept of %d, %d lost\n",
 			profileTarget(o), d.Seconds(), o.freq, res.Samples, res.Seen, res.Lost)
 	}
-	if sum.Samples > 0 {
+	switch {
+	case o.url != "":
+		fmt.Fprintln(w, "(a Go program's own profile does not see into the kernel: mihari profile -p PID shows the kernel's share)")
+	case sum.Samples > 0:
 		fmt.Fprintf(w, "CPU: %.0f%% in the kernel, %.0f%% in user space\n", 100*sum.Kernel, 100*sum.User)
 		for _, c := range sum.KernelCallers {
 			fmt.Fprintf(w, "  %4.1f%% in the kernel under %s\n", 100*c.Fraction, c.Name)
@@ -321,6 +324,8 @@ func writeProfileText(w io.Writer, res *mprofile.Result, o *profileOptions) erro
 
 func profileTarget(o *profileOptions) string {
 	switch {
+	case o.url != "":
+		return o.url
 	case len(o.pids) == 1:
 		return "process " + strconv.Itoa(o.pids[0])
 	case len(o.pids) > 1:
