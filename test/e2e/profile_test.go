@@ -227,6 +227,18 @@ func TestProfileC(t *testing.T) {
 	if _, m := leafShare(p, "main"); m < 0.8 {
 		t.Errorf("main in %.0f%% of stacks", 100*m)
 	}
+	// main's caller in libc (__libc_start_call_main) is in no symbol
+	// table libc ships: kept as an address in libc's mapping, with its
+	// build ID, not dropped.
+	kept := false
+	for _, l := range p.Location {
+		if l.Mapping != nil && strings.Contains(l.Mapping.File, "libc.so") && len(l.Line) == 0 && l.Address != 0 && l.Mapping.BuildID != "" {
+			kept = true
+		}
+	}
+	if !kept {
+		t.Error("no unnamed libc frame kept with its address and mapping")
+	}
 
 	// Folded stacks and a flame graph of the same.
 	svg := filepath.Join(t.TempDir(), "flame.svg")
