@@ -133,19 +133,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		c.comm(pid, p)
 		c.readMaps(pid, p)
 	}
-	if sel.pids != nil && len(pidfds) == 0 && !polled {
-		res.Exited = true // every target exited before it could be watched
-		extra[0] = -1
-	}
+	// Every target may have exited before it could be watched.
+	res.Exited = sel.pids != nil && len(pidfds) == 0 && !polled
 	exited := make([]bool, len(pidfds))
 	lastCheck := start
-	for {
+	for !res.Exited {
 		ready, err := s.Wait(extra, timeout)
 		if err != nil {
 			return nil, err
 		}
 		s.Read(c)
-		if ready[0] || res.Exited {
+		if ready[0] {
 			break
 		}
 		gone := 0
