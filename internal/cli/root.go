@@ -113,6 +113,7 @@ file it reads is timed, bounded and reported as mihari_source_*.`,
 		newTraceCmd(stdio),
 		newCostCmd(stdio),
 		newProfileCmd(stdio),
+		newInvestigateCmd(stdio, log),
 		newVersionCmd(stdio),
 	)
 	return root
