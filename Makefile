@@ -66,6 +66,7 @@ bench: bench-deps
 	$(GO) run ./bench/store -interval 1s -duration 3m
 	$(GO) run ./bench/trace
 	$(GO) run ./bench/profile -duration 10s -runs 5
+	$(GO) run ./bench/investigate -runs 3
 
 generate:
 	$(GO) generate ./...
