@@ -93,14 +93,14 @@ func (inv *investigation) conclude() {
 
 	// Kernel time: where it comes from.
 	fmt.Fprintf(&b, " %s of its samples are in the kernel", pct(p.KernelFraction))
-	if p.ReadPathFraction > 0 {
-		fmt.Fprintf(&b, ", %s in the read path of files", pct(p.ReadPathFraction))
+	if p.FilePathFraction > 0 {
+		fmt.Fprintf(&b, ", %s opening, reading and closing files (%s reading)", pct(p.FilePathFraction), pct(p.ReadPathFraction))
 	}
 	if len(p.KernelCallers) > 0 {
 		fmt.Fprintf(&b, ", under `%s`", p.KernelCallers[0].Name)
 	}
 	b.WriteString(".")
-	c.Evidence = append(c.Evidence, fmt.Sprintf("%s of samples in the kernel, %s in the read path (vfs_read and below)", pct(p.KernelFraction), pct(p.ReadPathFraction)))
+	c.Evidence = append(c.Evidence, fmt.Sprintf("%s of samples in the kernel, %s in the read path (vfs_read and below), %s in the open, read and close of files", pct(p.KernelFraction), pct(p.ReadPathFraction), pct(p.FilePathFraction)))
 	for _, k := range p.TopKernel[:min(3, len(p.TopKernel))] {
 		c.Evidence = append(c.Evidence, fmt.Sprintf("kernel function `%s`: %s of samples", k.Name, pct(k.Fraction)))
 	}
@@ -130,7 +130,7 @@ func (inv *investigation) conclude() {
 	fmt.Fprintf(&b, "; those reads took %s of the %s it spent reading files (%s of the %.0f s traced).",
 		pct(top.ShareOfReads), seconds(files.ReadSeconds), pct(top.ReadSeconds/max(files.WindowSeconds, 1e-9)), files.WindowSeconds)
 	c.Evidence = append(c.Evidence, fmt.Sprintf("`%s`: %s opens, %s reads, %s in reads, longest %s", top.Path, count(int64(top.Opens)), count(int64(top.Reads)), seconds(top.ReadSeconds), seconds(top.MaxReadSecs)))
-	explains := p.ReadPathFraction >= readPathShare
+	explains := p.FilePathFraction >= readPathShare
 	switch {
 	case top.ShareOfReads >= causeShare && explains:
 		c.Confidence = "high"
@@ -141,7 +141,7 @@ func (inv *investigation) conclude() {
 		c.Cause = Cause{Kind: "file", Name: top.Path, PID: m.PID}
 		fmt.Fprintf(&b, " `%s` is the largest part of it, not all of it.", top.Path)
 	case !explains:
-		fmt.Fprintf(&b, " But reads are only %s of its samples: files do not explain its kernel time", pct(p.ReadPathFraction))
+		fmt.Fprintf(&b, " But files are only %s of its samples: they do not explain its kernel time", pct(p.FilePathFraction))
 		if len(p.TopKernel) > 0 {
 			fmt.Fprintf(&b, ", which is mostly in `%s`", p.TopKernel[0].Name)
 			c.Cause = Cause{Kind: "function", Name: p.TopKernel[0].Name, PID: m.PID}

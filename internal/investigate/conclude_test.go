@@ -35,7 +35,7 @@ func TestConcludeFile(t *testing.T) {
 	const file = "/sys/fs/cgroup/blkio/kubepods/burstable/pod0f3b3a30/blkio.throttle.io_serviced"
 	r := &Report{
 		Host: hostOf(0.95, 0.80),
-		Profile: &Profile{KernelFraction: 0.85, ReadPathFraction: 0.78,
+		Profile: &Profile{KernelFraction: 0.85, ReadPathFraction: 0.78, FilePathFraction: 0.8,
 			KernelCallers: []Func{{"github.com/google/cadvisor/container/libcontainer.(*Handler).GetStats", 0.77}},
 			TopKernel:     []Func{{"blkcg_print_stat", 0.4}}},
 		Files: &Files{WindowSeconds: 10, ReadSeconds: 9.4, Files: []FileRead{
@@ -46,7 +46,7 @@ func TestConcludeFile(t *testing.T) {
 	}
 	c := concluded(kubelet, r)
 	want := "PID 4242 `kubelet` (container pod/0f3b3a30) uses 1.90 cores, 85% of it in the kernel. " +
-		"85% of its samples are in the kernel, 78% in the read path of files, under `github.com/google/cadvisor/container/libcontainer.(*Handler).GetStats`. " +
+		"85% of its samples are in the kernel, 80% opening, reading and closing files (78% reading), under `github.com/google/cadvisor/container/libcontainer.(*Handler).GetStats`. " +
 		"It read `" + file + "` 120 times a minute, 3.6 s and 2,071 lines each; those reads took 91% of the 9.4 s it spent reading files (86% of the 10 s traced). " +
 		"`" + file + "` is the cause."
 	if c.Summary != want {
@@ -65,9 +65,9 @@ func TestConcludeFile(t *testing.T) {
 
 	// Kernel time that is not in reads: files do not explain it.
 	r.Files.Files[0].ShareOfReads = 0.9
-	r.Profile.ReadPathFraction = 0.05
+	r.Profile.ReadPathFraction, r.Profile.FilePathFraction = 0.05, 0.05
 	c = concluded(kubelet, r)
-	if c.Cause != (Cause{Kind: "function", Name: "blkcg_print_stat", PID: 4242}) || !strings.Contains(c.Summary, "But reads are only 5% of its samples: files do not explain its kernel time, which is mostly in `blkcg_print_stat`.") {
+	if c.Cause != (Cause{Kind: "function", Name: "blkcg_print_stat", PID: 4242}) || !strings.Contains(c.Summary, "But files are only 5% of its samples: they do not explain its kernel time, which is mostly in `blkcg_print_stat`.") {
 		t.Errorf("kernel time outside reads: %q, %+v", c.Summary, c.Cause)
 	}
 }

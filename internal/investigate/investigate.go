@@ -463,27 +463,56 @@ var readPath = map[string]bool{
 	"seq_read": true, "seq_read_iter": true, "kernfs_fop_read_iter": true,
 }
 
+// openClosePath are the kernel functions of opening and closing a file:
+// a process that reads a small file over and over spends as much there as
+// in the reads.
+var openClosePath = map[string]bool{
+	"do_sys_openat2": true, "__x64_sys_openat": true, "__x64_sys_open": true, "__arm64_sys_openat": true,
+	"do_filp_open": true, "path_openat": true,
+	"__x64_sys_close": true, "__arm64_sys_close": true, "filp_close": true, "__fput": true, "____fput": true,
+}
+
+// attribution are kernel functions that take the blame for time spent
+// with interrupts off, where a paravirtualized or traced kernel turns them
+// back on: never the place to look.
+func attribution(name string) bool {
+	return strings.Contains(name, "irq_enable") || strings.Contains(name, "irqrestore") || strings.HasPrefix(name, "__raw_callee_save_")
+}
+
 // summarizeProfile keeps what the report shows of a profile.
 func summarizeProfile(p *profile.Profile, m *top.Row) *Profile {
 	sum := mprofile.Summarize(p)
 	out := &Profile{PID: m.PID, Comm: m.Comm, Samples: int(sum.Samples), KernelFraction: sum.Kernel,
 		TopUser: []Func{}, TopKernel: []Func{}, KernelCallers: []Func{}}
-	var total, inRead int64
+	var total, inRead, inFile int64
 	for _, s := range p.Sample {
 		v := s.Value[len(s.Value)-1]
 		total += v
+		read, file := false, false
 		for _, l := range s.Location {
-			if l.Mapping != nil && l.Mapping.File == mprofile.KernelMapping && len(l.Line) > 0 && readPath[l.Line[0].Function.Name] {
-				inRead += v
-				break
+			if l.Mapping == nil || l.Mapping.File != mprofile.KernelMapping || len(l.Line) == 0 {
+				continue
 			}
+			name := l.Line[0].Function.Name
+			read = read || readPath[name]
+			file = file || readPath[name] || openClosePath[name]
+		}
+		if read {
+			inRead += v
+		}
+		if file {
+			inFile += v
 		}
 	}
 	if total > 0 {
 		out.ReadPathFraction = float64(inRead) / float64(total)
+		out.FilePathFraction = float64(inFile) / float64(total)
 	}
 	for _, f := range mprofile.TopFunctions(p) {
 		share := float64(f.Flat) / float64(max(sum.Total, 1))
+		if f.Kernel && attribution(f.Name) {
+			continue
+		}
 		if f.Kernel && len(out.TopKernel) < 5 {
 			out.TopKernel = append(out.TopKernel, Func{Name: f.Name, Fraction: share})
 		} else if !f.Kernel && len(out.TopUser) < 5 {

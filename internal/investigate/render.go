@@ -417,6 +417,9 @@ func fmtCores(c float64) string {
 
 // fmtRate formats a rate per minute with one decimal.
 func fmtRate(r float64) string {
+	if r >= 100 {
+		return fmtCount(int64(r + 0.5))
+	}
 	return strconv.FormatFloat(r, 'f', 1, 64)
 }
 

@@ -87,7 +87,7 @@ func incidentReport() *Report {
 				Why: "one of the busiest processes while the host is busy: it uses 0.06 cores, 33% of it in the kernel"},
 		},
 		Profile: &Profile{
-			PID: 4242, Comm: "kubelet", Samples: 1881, KernelFraction: 0.85, ReadPathFraction: 0.78,
+			PID: 4242, Comm: "kubelet", Samples: 1881, KernelFraction: 0.85, ReadPathFraction: 0.78, FilePathFraction: 0.8,
 			TopUser: []Func{
 				{"runtime.scanobject", 0.031},
 				{"runtime.mallocgc", 0.014},
@@ -155,7 +155,7 @@ func userFunctionReport() *Report {
 		Suspects: []Suspect{{PID: 7310, Comm: "ingest", Cores: 2.10, UserCores: 2.06, SystemCores: 0.04, SystemFraction: 0.04 / 2.10,
 			Why: "the target of this investigation; it uses 2.10 cores, 2% of it in the kernel"}},
 		Profile: &Profile{
-			PID: 7310, Comm: "ingest", Samples: 2079, KernelFraction: 0.02, ReadPathFraction: 0.003,
+			PID: 7310, Comm: "ingest", Samples: 2079, KernelFraction: 0.02, ReadPathFraction: 0.003, FilePathFraction: 0.005,
 			TopUser:       []Func{{hot, 0.62}, {"encoding/json.checkValid", 0.11}, {"runtime.mallocgc", 0.06}},
 			TopKernel:     []Func{{"clear_page_erms", 0.008}},
 			KernelCallers: []Func{},
@@ -220,7 +220,7 @@ func partialReport() *Report {
 		Suspects: []Suspect{{PID: 5150, Comm: "java", Container: "docker/4f1c5a0e9b7d", Cores: 3.40, UserCores: 1.30, SystemCores: 2.10,
 			SystemFraction: 2.10 / 3.40, Why: "the target of this investigation; it uses 3.40 cores, 62% of it in the kernel"}},
 		Profile: &Profile{
-			PID: 5150, Comm: "java", Samples: 1412, KernelFraction: 0.62, ReadPathFraction: 0.04,
+			PID: 5150, Comm: "java", Samples: 1412, KernelFraction: 0.62, ReadPathFraction: 0.04, FilePathFraction: 0.06,
 			TopUser:       []Func{{"java.util.HashMap.resize", 0.09}},
 			TopKernel:     []Func{{"futex_wait_queue", 0.21}, {"_raw_spin_lock", 0.13}},
 			KernelCallers: []Func{{"java.lang.Object.wait", 0.33}},
@@ -337,8 +337,8 @@ func TestMarkdownIncident(t *testing.T) {
 		"| `blkcg_print_stat` | 40.0% |",
 		"| `"+getStats+"` | 77.0% |",
 		"kubelet (pid 4242) spent 9.4 s in reads of regular files over 10 s of tracing.",
-		"| `"+incidentFile+"` | 120.0 | 40 | 846 KiB | 8.6 s | 3.6 s | 91.5% |",
-		"| `/proc/stat` | 120.0 | 20 | 60 KiB | 912 µs | 45 µs | 0.0% |",
+		"| `"+incidentFile+"` | 120 | 40 | 846 KiB | 8.6 s | 3.6 s | 91.5% |",
+		"| `/proc/stat` | 120 | 20 | 60 KiB | 912 µs | 45 µs | 0.0% |",
 		"| `"+incidentFile+"` | ok | 3.6 s | 2.0 ms | 3.5 s | 42 KiB | 2,071 |",
 		"| `/proc/stat` | ok | 210 µs | 0 s | 180 µs | 3.0 KiB | 27 |",
 		"| recent | ok | 43 ms | - |",
@@ -480,7 +480,9 @@ func TestFmtPercentCoresCount(t *testing.T) {
 		{fmtPercent(0), "0.0%"},
 		{fmtPercent(1), "100.0%"},
 		{fmtCores(1.9), "1.90"},
-		{fmtRate(120), "120.0"},
+		{fmtRate(120), "120"},
+		{fmtRate(2513640.2), "2,513,640"},
+		{fmtRate(12.25), "12.2"},
 		{fmtCount(2071), "2,071"},
 		{fmtCount(1234567), "1,234,567"},
 		{fmtCount(-2071), "-2,071"},
@@ -645,7 +647,7 @@ func TestHTMLIncident(t *testing.T) {
 	rows := htmlTexts(t, page, "tr", "")
 	for _, want := range []string{
 		"4242kubeletpod/0f3b3a301.900.291.6184.7%it uses 1.90 cores, 85% of it in the kernel, more than 0.5 of a CPU",
-		incidentFile + "120.040846 KiB8.6 s3.6 s91.5%",
+		incidentFile + "12040846 KiB8.6 s3.6 s91.5%",
 		incidentFile + "ok3.6 s2.0 ms3.5 s42 KiB2,071",
 		"Now95.0%15.0%0.0%70.0%1.0%2.0%8.0%0.0%4.0%",
 	} {

@@ -153,8 +153,14 @@ type Profile struct {
 	// ReadPathFraction is the share of samples under the kernel's read
 	// path (vfs_read and the system calls above it).
 	ReadPathFraction float64 `json:"read_path_fraction"`
+	// FilePathFraction is the share under the read path or the open and
+	// close of files: for a process that reads small files over and over,
+	// opening and closing them costs as much as reading.
+	FilePathFraction float64 `json:"file_path_fraction"`
 	TopUser          []Func  `json:"top_user"`
-	TopKernel        []Func  `json:"top_kernel"`
+	// TopKernel leaves out the functions that only take the blame for
+	// time with interrupts off (pvm_irq_enable, _raw_spin_unlock_irqrestore).
+	TopKernel []Func `json:"top_kernel"`
 	// KernelCallers are the user functions whose calls into the kernel
 	// took the most samples.
 	KernelCallers []Func `json:"kernel_callers"`
