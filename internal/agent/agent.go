@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/mihari-dev/mihari/internal/alert"
 	"github.com/mihari-dev/mihari/internal/collect"
+	"github.com/mihari-dev/mihari/internal/investigate/runner"
 	"github.com/mihari-dev/mihari/internal/query"
 	"github.com/mihari-dev/mihari/internal/rules"
 	"github.com/mihari-dev/mihari/internal/store"
@@ -54,6 +56,11 @@ type Config struct {
 
 	Query query.EngineOptions
 
+	// Investigate configures the investigations started when alerts
+	// fire; the agent sets their directory (under StoragePath), external
+	// URL, logger and registerer.
+	Investigate runner.Options
+
 	Listen        []string
 	WebConfigFile string
 	MetricsPath   string
@@ -72,6 +79,9 @@ type Agent struct {
 	rules    *promrules.Manager
 	notifier *alert.Notifier
 	web      *mweb.Handler
+	// investigations runs `mihari investigate` when an alert fires and
+	// serves the reports at /api/v1/investigations.
+	investigations *runner.Runner
 
 	mu       sync.Mutex
 	families []*dto.MetricFamily // of the latest collection, for metadata
@@ -126,6 +136,19 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 	qo.Logger, qo.Registerer = log.With("component", "query"), internal
 	a.engine = query.NewEngine(qo)
 
+	// After store.Open: the store claims the data directory (new, empty
+	// or marked as mihari's) before anything else is created in it.
+	inv := cfg.Investigate
+	inv.Dir = filepath.Join(cfg.StoragePath, "investigations")
+	inv.ExternalURL = cfg.ExternalURL
+	inv.Logger = log.With("component", "investigate")
+	inv.Registerer = reg
+	a.investigations, err = runner.New(inv)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+
 	a.notifier, err = alert.New(alert.Options{
 		Alertmanagers:   cfg.Alertmanagers,
 		BearerTokenFile: cfg.BearerTokenFile,
@@ -158,6 +181,22 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 
+	// /api/v1 is Prometheus's API, plus mihari's investigations.
+	api := http.NewServeMux()
+	api.Handle(runner.APIPath, a.investigations)
+	api.Handle(runner.APIPath+"/", a.investigations)
+	api.Handle("/api/v1/", query.Handler(query.Options{
+		Engine:        a.engine,
+		DB:            db,
+		Dir:           cfg.StoragePath,
+		Rules:         func() query.Rules { return a.rules },
+		Alertmanagers: func() query.Alertmanagers { return alertmanagers{a.notifier} },
+		Families:      a.latestFamilies,
+		Flags:         cfg.Flags,
+		Gatherer:      prometheus.Gatherers{reg, internal},
+		ExternalURL:   cfg.ExternalURL,
+		Logger:        log.With("component", "api"),
+	}))
 	a.web, err = mweb.NewHandler(a.gatherer, mweb.Options{
 		MetricsPath:   cfg.MetricsPath,
 		ScrapeTimeout: cfg.ScrapeTimeout,
@@ -165,18 +204,7 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		Internal:      internal,
 		Logger:        log,
 		Reload:        a.Reload,
-		API: query.Handler(query.Options{
-			Engine:        a.engine,
-			DB:            db,
-			Dir:           cfg.StoragePath,
-			Rules:         func() query.Rules { return a.rules },
-			Alertmanagers: func() query.Alertmanagers { return alertmanagers{a.notifier} },
-			Families:      a.latestFamilies,
-			Flags:         cfg.Flags,
-			Gatherer:      prometheus.Gatherers{reg, internal},
-			ExternalURL:   cfg.ExternalURL,
-			Logger:        log.With("component", "api"),
-		}),
+		API:           api,
 	})
 	if err != nil {
 		st.Close()
@@ -228,8 +256,12 @@ func (a *Agent) Reload() error {
 
 // notify turns the rule manager's alerts into deliveries, as Prometheus
 // does: a firing alert is valid for a few resends, a resolved one ends when
-// it was resolved.
+// it was resolved. An alert that starts an investigation, and every later
+// notification of it, carries the link to the investigation's report.
 func (a *Agent) notify(_ context.Context, expr string, alerts ...*promrules.Alert) {
+	// First, so that the notification of the firing that starts an
+	// investigation already links to it.
+	a.investigations.Notify(alerts...)
 	out := make([]alert.Alert, 0, len(alerts))
 	gen := a.cfg.ExternalURL.String() + "/graph?g0.expr=" + url.QueryEscape(expr) + "&g0.tab=1"
 	for _, al := range alerts {
@@ -242,6 +274,9 @@ func (a *Agent) notify(_ context.Context, expr string, alerts ...*promrules.Aler
 		}
 		if !al.ResolvedAt.IsZero() {
 			x.EndsAt = al.ResolvedAt
+		}
+		if link, ok := a.investigations.Annotate(al.Labels); ok {
+			x.Annotations["investigation"] = link
 		}
 		out = append(out, x)
 	}
@@ -315,6 +350,7 @@ wait:
 	defer cancel()
 	srv.Shutdown(shutdownCtx)
 	a.rules.Stop()
+	a.investigations.Stop()
 	stopLoops()
 	wg.Wait()
 	if cerr := a.store.Close(); cerr != nil && err == nil {

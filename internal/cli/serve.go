@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/mihari-dev/mihari/internal/agent"
 	"github.com/mihari-dev/mihari/internal/collect"
+	"github.com/mihari-dev/mihari/internal/investigate/runner"
 	"github.com/mihari-dev/mihari/internal/query"
 	"github.com/mihari-dev/mihari/internal/store"
 )
@@ -45,6 +47,13 @@ type serveOptions struct {
 	queryTimeout, lookbackDelta time.Duration
 	queryMaxSamples             int
 
+	investigateOn             []string
+	investigateDuration       time.Duration
+	investigateCPUBudget      time.Duration
+	investigateMinInterval    time.Duration
+	investigateRetentionCount int
+	investigateRetentionTime  promDuration
+
 	flags *pflag.FlagSet
 }
 
@@ -68,6 +77,22 @@ that misses its deadline (--source.timeout) is answered with the file's last
 good value, the file is retried in the background with back-off, and the
 cost of every read is exported as mihari_source_*.
 
+When an alert named in --investigate.on-alert starts firing (by default
+the CPU alerts of the default pack), the agent runs mihari investigate on
+what the alert points at (a process group, else the busiest process) as a
+child process with a budget of its own: one at a time (alerts that fire
+meanwhile are dropped and counted), at most one start per
+--investigate.min-interval, at nice 10, killed by the kernel once it has
+used --investigate.cpu-budget of CPU, and by the agent after
+--investigate.duration plus 2 minutes. Profiling and tracing need root (or
+CAP_PERFMON and CAP_BPF); without them the report says what it could not
+do. Reports are kept under <storage.path>/investigations/
+(--investigate.retention.*) and served at /api/v1/investigations (the
+list, newest first) and /api/v1/investigations/ID (the report as JSON, or
+?format=html or ?format=md); the alerts sent afterwards carry an
+"investigation" annotation with the link to the HTML report. What happened
+to each is counted in mihari_investigations_total.
+
 TLS and basic authentication use the Prometheus web configuration file
 (--web.config.file), as node_exporter does.
 
@@ -84,6 +109,12 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
   # store every 5s for 30 days, with rules of your own, alerting Alertmanager
   mihari serve --interval=5s --storage.retention.time=30d \
     --rules.file='/etc/mihari/rules/*.yml' --alertmanager.url=http://alertmanager:9093
+
+  # investigate high CPU alerts for 30s each, at most one an hour
+  mihari serve --investigate.duration=30s --investigate.min-interval=1h
+
+  # never start investigations
+  mihari serve --investigate.on-alert=
 
   # only CPU and memory, and give slow cgroup files more time
   mihari serve --collector.disable-defaults --collector.cpu --collector.meminfo \
@@ -121,6 +152,19 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
 	fs.DurationVar(&o.queryTimeout, "query.timeout", 2*time.Minute, "longest a PromQL query may run")
 	fs.IntVar(&o.queryMaxSamples, "query.max-samples", 50_000_000, "most samples a query may load into memory")
 	fs.DurationVar(&o.lookbackDelta, "query.lookback-delta", 5*time.Minute, "how far back PromQL looks for a sample of a series")
+
+	fs.StringSliceVar(&o.investigateOn, "investigate.on-alert", runner.DefaultAlerts,
+		"alert `NAMES` (comma-separated) whose firing starts mihari investigate on what the alert points at, once per firing alert; the report goes to <storage.path>/investigations/ and /api/v1/investigations, and the alert's later notifications link to it; empty (--investigate.on-alert=) starts none")
+	fs.DurationVar(&o.investigateDuration, "investigate.duration", runner.DefaultDuration,
+		"how long an investigation profiles and traces its suspect (its --duration); the run is killed if it takes 2 minutes more than this")
+	fs.DurationVar(&o.investigateCPUBudget, "investigate.cpu-budget", runner.DefaultCPUBudget,
+		"CPU time (user and system, whole seconds) an investigation may use before the kernel kills it (RLIMIT_CPU); it also runs at nice 10")
+	fs.DurationVar(&o.investigateMinInterval, "investigate.min-interval", runner.DefaultMinInterval,
+		"least time between the starts of two investigations; alerts that fire sooner are not investigated (counted as rate_limited)")
+	fs.IntVar(&o.investigateRetentionCount, "investigate.retention.count", runner.DefaultRetentionCount,
+		"most investigations kept; the oldest are deleted first")
+	o.investigateRetentionTime = promDuration(runner.DefaultRetentionTime)
+	fs.Var(&o.investigateRetentionTime, "investigate.retention.time", "how long investigations are kept (7d, 12h ...)")
 	o.collect.AddFlags(fs)
 	o.flags = fs
 	return cmd
@@ -148,6 +192,10 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 	if err != nil {
 		return usageError{fmt.Errorf("--storage.retention.size %q: want a size such as 10GB: %w", o.retentionSize, err)}
 	}
+	inv, err := o.investigateOptions()
+	if err != nil {
+		return usageError{err}
+	}
 	flags := map[string]string{}
 	o.flags.VisitAll(func(f *pflag.Flag) { flags[f.Name] = f.Value.String() })
 	a, err := agent.New(agent.Config{
@@ -165,6 +213,7 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 		Webhooks:        o.webhooks,
 		ExternalURL:     ext,
 		Query:           query.EngineOptions{Timeout: o.queryTimeout, MaxSamples: o.queryMaxSamples, LookbackDelta: o.lookbackDelta},
+		Investigate:     inv,
 		Listen:          o.listen,
 		WebConfigFile:   o.configFile,
 		MetricsPath:     o.metricsPath,
@@ -176,6 +225,59 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 		return err
 	}
 	return a.Run(ctx)
+}
+
+// investigateOptions checks the --investigate.* flags. The child reads the
+// host through the same --path.* flags as the agent, and asks the agent
+// itself, on its first listen address, for the recent past.
+func (o *serveOptions) investigateOptions() (runner.Options, error) {
+	switch {
+	case o.investigateDuration <= 0:
+		return runner.Options{}, fmt.Errorf("--investigate.duration %v: want a positive duration such as 10s", o.investigateDuration)
+	case o.investigateCPUBudget < time.Second:
+		return runner.Options{}, fmt.Errorf("--investigate.cpu-budget %v: want at least 1s (the kernel counts whole seconds)", o.investigateCPUBudget)
+	case o.investigateMinInterval < 0:
+		return runner.Options{}, fmt.Errorf("--investigate.min-interval %v: want 0 or more", o.investigateMinInterval)
+	case o.investigateRetentionCount < 1:
+		return runner.Options{}, fmt.Errorf("--investigate.retention.count %d: want at least 1", o.investigateRetentionCount)
+	case o.investigateRetentionTime <= 0:
+		return runner.Options{}, fmt.Errorf("--investigate.retention.time %v: want a positive duration such as 7d", o.investigateRetentionTime)
+	}
+	p := o.collect.Paths
+	return runner.Options{
+		Alerts:         o.investigateOn,
+		Duration:       o.investigateDuration,
+		CPUBudget:      o.investigateCPUBudget,
+		MinInterval:    o.investigateMinInterval,
+		RetentionCount: o.investigateRetentionCount,
+		RetentionTime:  time.Duration(o.investigateRetentionTime),
+		AgentURL:       localURL(o.listen),
+		Args: []string{"--path.procfs=" + p.Procfs, "--path.sysfs=" + p.Sysfs,
+			"--path.rootfs=" + p.Rootfs, "--path.udev.data=" + p.UdevData},
+	}, nil
+}
+
+// localURL is where a process on this host reaches the agent: its first
+// listen address, on the loopback interface when it listens on all of
+// them. (Not the external URL, which may be a proxy in front of many
+// agents.) With TLS or basic auth (--web.config.file) the investigation
+// cannot ask it, and its report says so.
+func localURL(listen []string) string {
+	addr := "127.0.0.1:9780"
+	if len(listen) > 0 {
+		addr = listen[0]
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // externalURL is where mihari's links (alert generator URLs) point: the
