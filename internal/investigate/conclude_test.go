@@ -195,3 +195,15 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestAttribution(t *testing.T) {
+	for name, want := range map[string]bool{
+		"pvm_irq_enable": true, "_raw_spin_unlock_irqrestore": true, "__raw_callee_save_pvm_irq_enable": true,
+		"trace_call_bpf": true, "bpf_probe_read_kernel": true, "copy_from_kernel_nofault": true, "__bpf_prog_run": true,
+		"vfs_read": false, "kallsyms_expand_symbol.constprop.0": false, "blkcg_print_stat": false, "memcpy": false,
+	} {
+		if have := attribution(name); have != want {
+			t.Errorf("attribution(%q) = %v, want %v", name, have, want)
+		}
+	}
+}

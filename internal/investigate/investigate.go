@@ -472,11 +472,20 @@ var openClosePath = map[string]bool{
 	"__x64_sys_close": true, "__arm64_sys_close": true, "filp_close": true, "__fput": true, "____fput": true,
 }
 
-// attribution are kernel functions that take the blame for time spent
-// with interrupts off, where a paravirtualized or traced kernel turns them
-// back on: never the place to look.
+// attribution tells kernel functions that are never the place to look:
+// those that take the blame for time spent with interrupts off, where a
+// paravirtualized kernel turns them back on; and those of the tracing
+// that the investigation itself runs on the process while profiling it
+// (its BPF programs and their helpers).
 func attribution(name string) bool {
-	return strings.Contains(name, "irq_enable") || strings.Contains(name, "irqrestore") || strings.HasPrefix(name, "__raw_callee_save_")
+	switch {
+	case strings.Contains(name, "irq_enable"), strings.Contains(name, "irqrestore"), strings.HasPrefix(name, "__raw_callee_save_"):
+		return true
+	case strings.Contains(name, "bpf"), strings.HasPrefix(name, "perf_trace"), strings.HasPrefix(name, "__traceiter"),
+		name == "copy_from_kernel_nofault", name == "copy_from_user_nofault", name == "strncpy_from_user_nofault":
+		return true
+	}
+	return false
 }
 
 // summarizeProfile keeps what the report shows of a profile.

@@ -159,7 +159,9 @@ type Profile struct {
 	FilePathFraction float64 `json:"file_path_fraction"`
 	TopUser          []Func  `json:"top_user"`
 	// TopKernel leaves out the functions that only take the blame for
-	// time with interrupts off (pvm_irq_enable, _raw_spin_unlock_irqrestore).
+	// time with interrupts off (pvm_irq_enable, _raw_spin_unlock_irqrestore)
+	// and those of the investigation's own tracing (BPF programs and
+	// their helpers).
 	TopKernel []Func `json:"top_kernel"`
 	// KernelCallers are the user functions whose calls into the kernel
 	// took the most samples.
