@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/mihari-dev/mihari/bench/internal/peer"
@@ -85,14 +84,7 @@ func run(runs int, mihari, file string) error {
 		fmt.Fprintf(os.Stderr, "bench: run %d: %.1f s wall, %.2f s CPU, %.2f s outside the window; cause %s (%s)\n", i+1, r.wall, r.cpu, r.outside, r.cause, r.confidence)
 		rs = append(rs, r)
 	}
-	med := func(f func(result) float64) float64 {
-		v := make([]float64, len(rs))
-		for i, r := range rs {
-			v[i] = f(r)
-		}
-		slices.Sort(v)
-		return v[len(v)/2]
-	}
+	med := func(f func(result) float64) float64 { return peer.MedianOf(rs, f) }
 	fmt.Printf("one `mihari investigate --auto` (window %v), a process reading %s in a loop; %d runs, medians\n\n", investigate.DefaultWindow, file, runs)
 	fmt.Println("| wall | mihari CPU in all | mihari CPU outside the window | found |")
 	fmt.Println("|---|---|---|---|")

@@ -22,7 +22,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -182,10 +181,10 @@ func run(d time.Duration, runs, freq int, mihari, perf string, asJSON bool) erro
 		}
 	}
 	for _, s := range setups {
-		s.Rate = median(s.Runs, func(r Run) float64 { return r.Rate })
-		s.OverheadPct = medianOf(s.overheads)
-		s.ProfilerCores = median(s.Runs, func(r Run) float64 { return r.ProfilerWindow })
-		s.ProfilerTotal = median(s.Runs, func(r Run) float64 { return r.ProfilerTotal })
+		s.Rate = peer.MedianOf(s.Runs, func(r Run) float64 { return r.Rate })
+		s.OverheadPct = peer.Median(s.overheads)
+		s.ProfilerCores = peer.MedianOf(s.Runs, func(r Run) float64 { return r.ProfilerWindow })
+		s.ProfilerTotal = peer.MedianOf(s.Runs, func(r Run) float64 { return r.ProfilerTotal })
 	}
 	if asJSON {
 		return json.NewEncoder(os.Stdout).Encode(setups)
@@ -289,21 +288,4 @@ func runtimeOf(pid int) float64 {
 		}
 	}
 	return float64(ns) / 1e9
-}
-
-func median(runs []Run, f func(Run) float64) float64 {
-	v := make([]float64, len(runs))
-	for i, r := range runs {
-		v[i] = f(r)
-	}
-	return medianOf(v)
-}
-
-func medianOf(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	v = slices.Clone(v)
-	slices.Sort(v)
-	return v[len(v)/2]
 }

@@ -39,7 +39,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -318,10 +317,10 @@ func (b *bench) run(runs, pacedRuns int, rates []int, mihari string, withJSON, a
 	}
 	for i := range un {
 		u := &un[i]
-		u.Rate = median(u.Runs, func(r Run) float64 { return r.Rate })
-		u.OverheadNs = medianOf(u.overheads)
-		u.LoopCPUPerOpenNs = median(u.Runs, func(r Run) float64 { return r.LoopCPU / float64(r.Opens) * 1e9 })
-		u.TracerCPUPerEventNs = median(u.Runs, perEvent)
+		u.Rate = peer.MedianOf(u.Runs, func(r Run) float64 { return r.Rate })
+		u.OverheadNs = peer.Median(u.overheads)
+		u.LoopCPUPerOpenNs = peer.MedianOf(u.Runs, func(r Run) float64 { return r.LoopCPU / float64(r.Opens) * 1e9 })
+		u.TracerCPUPerEventNs = peer.MedianOf(u.Runs, perEvent)
 	}
 	res.Unpaced = un
 
@@ -361,8 +360,8 @@ func (b *bench) run(runs, pacedRuns int, rates []int, mihari string, withJSON, a
 	}
 	for i := range res.Paced {
 		p := &res.Paced[i]
-		p.Rate = median(p.Runs, func(r Run) float64 { return r.Rate })
-		p.TracerCPUPerEventNs = median(p.Runs, perEvent)
+		p.Rate = peer.MedianOf(p.Runs, func(r Run) float64 { return r.Rate })
+		p.TracerCPUPerEventNs = peer.MedianOf(p.Runs, perEvent)
 	}
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
@@ -674,26 +673,6 @@ func (t *tracer) stderr() string {
 	default:
 		return "(still running)"
 	}
-}
-
-func median(runs []Run, f func(Run) float64) float64 {
-	v := make([]float64, len(runs))
-	for i, r := range runs {
-		v[i] = f(r)
-	}
-	return medianOf(v)
-}
-
-func medianOf(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func kernel() string {
