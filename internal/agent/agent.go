@@ -33,6 +33,7 @@ import (
 	"github.com/mihari-dev/mihari/internal/rules"
 	"github.com/mihari-dev/mihari/internal/store"
 	mweb "github.com/mihari-dev/mihari/internal/web"
+	"github.com/mihari-dev/mihari/internal/web/ui"
 )
 
 // Config is what `mihari serve` was asked to do.
@@ -60,6 +61,13 @@ type Config struct {
 	// fire; the agent sets their directory (under StoragePath), external
 	// URL, logger and registerer.
 	Investigate runner.Options
+
+	// Paths are where the host's files are, for the pages' process
+	// details and the children they start.
+	Paths collect.Paths
+	// EnableActions lets the pages start investigations, profiles and
+	// traces (POST, with a token); off, they only show.
+	EnableActions bool
 
 	Listen        []string
 	WebConfigFile string
@@ -197,7 +205,25 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		ExternalURL:   cfg.ExternalURL,
 		Logger:        log.With("component", "api"),
 	}))
+	uo := ui.Options{
+		Engine:         a.engine,
+		Queryable:      db,
+		Rules:          func() *promrules.Manager { return a.rules },
+		Interval:       cfg.Interval,
+		Investigations: investigationsView{a.investigations},
+		Process:        processInfo(cfg.Paths),
+		Logger:         log.With("component", "ui"),
+	}
+	if cfg.EnableActions {
+		uo.Actions = actions{r: a.investigations, paths: cfg.Paths}
+	}
+	pages, err := ui.New(uo)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.web, err = mweb.NewHandler(a.gatherer, mweb.Options{
+		UI:            pages,
 		MetricsPath:   cfg.MetricsPath,
 		ScrapeTimeout: cfg.ScrapeTimeout,
 		EnablePprof:   cfg.Pprof,

@@ -28,6 +28,7 @@ type investigateOptions struct {
 	agent     string
 	id        string
 	profile   string
+	progress  bool
 }
 
 func newInvestigateCmd(stdio IO, logOpts *logOptions) *cobra.Command {
@@ -65,7 +66,8 @@ root (or CAP_PERFMON and CAP_BPF).
 
 --format md (default), html (a standalone page) or json (the schema is in
 docs/investigation.md); -o writes to a file instead of stdout. Progress
-goes to stderr on a terminal. The exit status is 0 when a report was
+goes to stderr on a terminal, and with --progress as lines "progress: ..."
+anywhere (mihari serve shows them). The exit status is 0 when a report was
 written, partial or not, 1 when none could be, 2 on a usage error.`,
 		Example: `  # what is burning this host's CPU? (10 seconds of profiling)
   sudo mihari investigate
@@ -91,6 +93,7 @@ written, partial or not, 1 when none could be, 2 on a usage error.`,
 	fs.StringVar(&o.agent, "agent", "http://127.0.0.1:9780", "a running mihari to ask for the recent past; \"\" for none")
 	fs.StringVar(&o.id, "id", "", "the report's ID (default: made from the time)")
 	fs.StringVar(&o.profile, "profile", "", "also write the suspect's CPU profile (pprof) to this file")
+	fs.BoolVar(&o.progress, "progress", false, "print each step on stderr as a line \"progress: <step>\" even when stderr is not a terminal")
 	o.collect.AddSourceFlags(fs)
 	return cmd
 }
@@ -153,6 +156,8 @@ func runInvestigate(ctx context.Context, stdio IO, logOpts *logOptions, o *inves
 			fmt.Fprintf(stdio.Err, "\r\033[K[%4.1fs] %s...", time.Since(start).Seconds(), msg)
 		}
 		defer fmt.Fprint(stdio.Err, "\r\033[K")
+	} else if o.progress {
+		opts.Progress = func(msg string) { fmt.Fprintf(stdio.Err, "progress: %s\n", msg) }
 	}
 	rep := investigate.Run(ctx, opts)
 	write := func(w io.Writer) error {

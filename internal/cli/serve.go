@@ -29,6 +29,7 @@ type serveOptions struct {
 	metricsPath   string
 	scrapeTimeout time.Duration
 	pprof         bool
+	enableActions bool
 	externalURL   string
 
 	interval      time.Duration
@@ -93,8 +94,17 @@ list, newest first) and /api/v1/investigations/ID (the report as JSON, or
 "investigation" annotation with the link to the HTML report. What happened
 to each is counted in mihari_investigations_total.
 
+The web pages at / show the host (CPU by mode, load, memory, disks,
+network, pressure), the processes using the most CPU, firing alerts and
+what monitoring costs; Explore runs PromQL; Alerts lists alerts and rule
+groups; Investigations lists the reports and starts one; a process's page
+shows its CPU over time and can profile it or trace its reads. Pages that
+run something on the host do it on POST only, with a token of the page,
+and --web.enable-actions=false turns them off. Nothing is loaded from
+elsewhere: the pages, their charts and script are in the binary.
+
 TLS and basic authentication use the Prometheus web configuration file
-(--web.config.file), as node_exporter does.
+(--web.config.file), as node_exporter does; they cover the pages too.
 
 mihari stops cleanly on SIGINT or SIGTERM.`,
 		Example: `  # listen on the default 127.0.0.1:9780
@@ -129,6 +139,7 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
 	fs.StringVar(&o.configFile, "web.config.file", "", "Prometheus web configuration file for TLS and basic auth (https://prometheus.io/docs/prometheus/latest/configuration/https/)")
 	fs.StringVar(&o.metricsPath, "web.telemetry-path", "/metrics", "path of the metrics endpoint")
 	fs.BoolVar(&o.pprof, "web.enable-pprof", false, "serve Go's profiler at /debug/pprof/ (what mihari itself spends CPU on)")
+	fs.BoolVar(&o.enableActions, "web.enable-actions", true, "let the web pages start investigations, profiles and traces of processes (POST with a per-agent token); false: the pages only show")
 	fs.DurationVar(&o.scrapeTimeout, "scrape.timeout", 10*time.Second, "longest a scrape may take; late files are served their last good value")
 	fs.StringVar(&o.externalURL, "web.external-url", "", "URL under which mihari is reached, for links in alerts (default: http:// and the first listen address)")
 
@@ -219,6 +230,8 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 		MetricsPath:     o.metricsPath,
 		ScrapeTimeout:   o.scrapeTimeout,
 		Pprof:           o.pprof,
+		Paths:           o.collect.Paths,
+		EnableActions:   o.enableActions,
 		Flags:           flags,
 	}, log)
 	if err != nil {

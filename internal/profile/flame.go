@@ -156,6 +156,19 @@ type placedFrame struct {
 // SVG of any profile to a few megabytes. Samples with a count of zero or
 // less are left out. The SVG uses no script and no external resource.
 func WriteFlameGraph(w io.Writer, p *profile.Profile, title string) error {
+	return writeFlameGraph(w, p, title, false)
+}
+
+// WriteFlameGraphFragment is WriteFlameGraph for a web page: an <svg>
+// element to put in HTML, without the XML declaration and without a style
+// sheet of its own (whose hover rule would apply to the whole page, and
+// which a Content-Security-Policy without 'unsafe-inline' forbids). It
+// scales to its container's width and has the class "flamegraph".
+func WriteFlameGraphFragment(w io.Writer, p *profile.Profile, title string) error {
+	return writeFlameGraph(w, p, title, true)
+}
+
+func writeFlameGraph(w io.Writer, p *profile.Profile, title string, fragment bool) error {
 	if len(p.SampleType) == 0 {
 		return errors.New("profile has no sample types")
 	}
@@ -198,13 +211,20 @@ func WriteFlameGraph(w io.Writer, p *profile.Profile, title string) error {
 
 	height := flameTop + (maxDepth+1)*frameHeight + flameBottom
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, `<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+	if fragment {
+		fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" class="flamegraph" width="100%%" viewBox="0 0 %d %d" role="img" font-family="monospace" font-size="%d">
+<title>`, flameWidth, height, flameFontSize)
+	} else {
+		fmt.Fprintf(bw, `<?xml version="1.0" encoding="UTF-8" standalone="no"?>
 <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="%d" height="%d" viewBox="0 0 %[1]d %[2]d" font-family="monospace" font-size="%d">
 <title>`, flameWidth, height, flameFontSize)
+	}
 	escapeXML(bw, title)
-	fmt.Fprintf(bw, `</title>
-<style>g:hover>rect{stroke:#000;stroke-width:0.5}</style>
-<rect width="100%%" height="100%%" fill="#fdfdf6"/>
+	bw.WriteString("</title>\n")
+	if !fragment {
+		bw.WriteString("<style>g:hover>rect{stroke:#000;stroke-width:0.5}</style>\n")
+	}
+	fmt.Fprintf(bw, `<rect width="100%%" height="100%%" fill="#fdfdf6"/>
 <text x="%d" y="24" font-size="17" text-anchor="middle">`, flameWidth/2)
 	escapeXML(bw, title)
 	bw.WriteString("</text>\n")

@@ -382,3 +382,27 @@ func FuzzWriteFlameGraph(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteFlameGraphFragment checks the form for web pages: the same
+// frames, as an element to put in HTML, with no XML declaration and no
+// style sheet of its own.
+func TestWriteFlameGraphFragment(t *testing.T) {
+	p := foldedProfile(t, "app;main.main;main.a 30", "app;main.main;vfs_read_[k] 10")
+	var doc, frag bytes.Buffer
+	if err := WriteFlameGraph(&doc, p, "app"); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFlameGraphFragment(&frag, p, "app"); err != nil {
+		t.Fatal(err)
+	}
+	s := frag.String()
+	if !strings.HasPrefix(s, `<svg xmlns="http://www.w3.org/2000/svg" class="flamegraph" width="100%" viewBox=`) || strings.Contains(s, "<style") || strings.Contains(s, "<?xml") {
+		t.Errorf("fragment starts %q", s[:min(len(s), 200)])
+	}
+	if !strings.Contains(doc.String(), "<style>") {
+		t.Error("the standalone SVG lost its hover style")
+	}
+	if d, f := parseFlameGraph(t, doc.Bytes()), parseFlameGraph(t, frag.Bytes()); !cmp.Equal(d.Frames, f.Frames) || len(f.Frames) != 5 {
+		t.Errorf("the fragment's frames differ from the document's: %v", cmp.Diff(d.Frames, f.Frames))
+	}
+}

@@ -41,6 +41,8 @@ type Options struct {
 	API http.Handler
 	// Reload, when set, is called by POST /-/reload (rule files).
 	Reload func() error
+	// UI, when set, serves the pages at / in place of the landing page.
+	UI     http.Handler
 	Logger *slog.Logger
 }
 
@@ -124,7 +126,11 @@ func NewHandler(g *collect.Gatherer, opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building landing page: %w", err)
 	}
-	if opts.MetricsPath != "/" {
+	switch {
+	case opts.MetricsPath == "/":
+	case opts.UI != nil:
+		h.mux.Handle("/", opts.UI)
+	default:
 		h.mux.Handle("/", landing)
 	}
 	return h, nil

@@ -76,6 +76,8 @@ func fakeInvestigate(mode string, args []string) int {
 	}
 	switch mode {
 	case "wait":
+		fmt.Fprintln(os.Stderr, "progress: watching the host")
+		fmt.Fprintln(os.Stderr, "progress: waiting for the release file")
 		for {
 			if _, err := os.Stat(os.Getenv(fakeWaitEnv)); err == nil {
 				break

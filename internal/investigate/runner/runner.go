@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -116,6 +117,7 @@ type Runner struct {
 
 	mu        sync.Mutex
 	running   string                  // the ID of the run in progress, if any
+	output    *tailWriter             // the end of its standard error
 	lastStart time.Time               // of the latest run, for MinInterval
 	seen      map[uint64]*seenAlert   // firing alerts, by their labels' hash
 	byLabels  map[uint64]*linkedAlert // the latest investigation of each alert
@@ -369,6 +371,64 @@ func (r *Runner) start(m *Meta, al *promrules.Alert) error {
 	return nil
 }
 
+// StartManual starts an investigation of the host, or of one process when
+// pid is positive, as a person asked in the web UI: one at a time like the
+// others, but not held back by --investigate.min-interval, which keeps
+// alerts from starting one after another.
+func (r *Runner) StartManual(pid int) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running != "" {
+		return "", fmt.Errorf("investigation %s is running: wait for it to finish", r.running)
+	}
+	now := r.now()
+	lbls := map[string]string{labels.AlertName: "manual"}
+	if pid > 0 {
+		lbls["pid"] = strconv.Itoa(pid)
+	}
+	al := &promrules.Alert{State: promrules.StateFiring, Labels: labels.FromMap(lbls), ActiveAt: now, FiredAt: now}
+	m := &Meta{ID: newID(now, "manual"), Status: StatusRunning, Trigger: lbls, Manual: true, Started: now}
+	if err := r.start(m, al); err != nil {
+		r.results.WithLabelValues("manual", resultFailed).Inc()
+		return "", err
+	}
+	r.running = m.ID
+	r.active.Set(1)
+	r.log.Info("investigating, as asked in the web UI", "id", m.ID, "pid", pid)
+	return m.ID, nil
+}
+
+// Progress is the step the investigation id is at, while it runs, as
+// mihari investigate --progress printed it last.
+func (r *Runner) Progress(id string) (step string, running bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running != id {
+		return "", false
+	}
+	if r.output != nil {
+		out := r.output.String()
+		if i := strings.LastIndex(out, "progress: "); i >= 0 {
+			step, _, _ = strings.Cut(out[i+len("progress: "):], "\n")
+		}
+	}
+	return step, true
+}
+
+// List returns the investigations kept, newest first.
+func (r *Runner) List() []*Meta {
+	ms, _ := r.dir.list()
+	return ms
+}
+
+// Get returns an investigation's record.
+func (r *Runner) Get(id string) (*Meta, error) {
+	if !ValidID(id) {
+		return nil, fmt.Errorf("%q is not an investigation ID", id)
+	}
+	return r.dir.readMeta(id)
+}
+
 // newID is a time-sortable ID: 20261203T101500Z-HostSystemCPUHigh-3f9a.
 func newID(t time.Time, alertname string) string {
 	name := []byte(alertname)
@@ -439,7 +499,11 @@ func (r *Runner) run(m *Meta) {
 	}
 	os.Remove(r.dir.alertPath(m.ID))
 	r.cpu.Add(res.cpu)
-	r.results.WithLabelValues("alert", m.Status).Inc()
+	trigger := "alert"
+	if m.Manual {
+		trigger = "manual"
+	}
+	r.results.WithLabelValues(trigger, m.Status).Inc()
 	log := r.log.Info
 	if m.Status != StatusDone {
 		log = r.log.Warn
@@ -448,7 +512,7 @@ func (r *Runner) run(m *Meta) {
 		"seconds", m.Finished.Sub(m.Started).Round(time.Millisecond).Seconds(), "cpu_seconds", res.cpu, "summary", m.Summary)
 
 	r.mu.Lock()
-	r.running = ""
+	r.running, r.output = "", nil
 	r.active.Set(0)
 	r.mu.Unlock()
 	r.prune()
@@ -481,6 +545,7 @@ func (r *Runner) args(id string) []string {
 		"--from-alert", r.dir.alertPath(id),
 		"--agent", r.o.AgentURL,
 		"--duration", r.o.Duration.String(),
+		"--progress",
 	}
 	return append(args, r.o.Args...)
 }
@@ -497,6 +562,9 @@ func (r *Runner) execute(m *Meta) result {
 	cmd := r.o.Command(r.args(m.ID))
 	tail := &tailWriter{max: stderrTail}
 	cmd.Stdout, cmd.Stderr = nil, tail
+	r.mu.Lock()
+	r.output = tail
+	r.mu.Unlock()
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}

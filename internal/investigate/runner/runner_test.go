@@ -146,7 +146,7 @@ func TestTriggersOnConfiguredAlertsOnly(t *testing.T) {
 	}
 	wantArgs := []string{"investigate", "--format", "json", "-o", filepath.Join(f.dir, m.ID+".json"), "--id", m.ID,
 		"--from-alert", filepath.Join(f.dir, "."+m.ID+".alert.json"), "--agent", "http://127.0.0.1:9780",
-		"--duration", "3s", "--path.procfs=/host/proc"}
+		"--duration", "3s", "--progress", "--path.procfs=/host/proc"}
 	if diff := cmp.Diff(wantArgs, got.Args); diff != "" {
 		t.Errorf("child's arguments (-want +have):\n%s", diff)
 	}
@@ -567,4 +567,71 @@ func threadNice(t *testing.T, path string) int {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return n
+}
+
+// TestStartManual starts investigations as the web UI does: one at a time,
+// its progress readable while it runs, not held back by MinInterval.
+func TestStartManual(t *testing.T) {
+	f := newFixture(t, "wait", Options{MinInterval: time.Hour})
+	id, err := f.StartManual(4242)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		step, running := f.Progress(id)
+		if !running {
+			t.Fatalf("Progress(%s) says it is not running", id)
+		}
+		if step == "waiting for the release file" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("progress %q, want the fake's last step", step)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, running := f.Progress("20261203T101500Z-manual-0000"); running {
+		t.Error("another ID is said to be running")
+	}
+	if _, err := f.StartManual(0); err == nil || !strings.Contains(err.Error(), id+" is running") {
+		t.Errorf("a second start while one runs: %v", err)
+	}
+	if err := os.WriteFile(f.release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.wait()
+	m := f.only(t)
+	if m.ID != id || m.Status != StatusDone || !m.Manual || m.Trigger["pid"] != "4242" {
+		t.Fatalf("investigation %+v, want %s done, manual, for pid 4242", m, id)
+	}
+	var got fakeLog
+	if b, err := os.ReadFile(f.log); err != nil || json.Unmarshal(b, &got) != nil {
+		t.Fatalf("fake log: %v", err)
+	}
+	if got.AlertName != "manual" || got.Labels["pid"] != "4242" {
+		t.Errorf("child read the alert %q %v, want manual with pid 4242", got.AlertName, got.Labels)
+	}
+	if _, running := f.Progress(id); running {
+		t.Error("a finished investigation is said to be running")
+	}
+
+	// Right after, by hand, though an alert would wait MinInterval.
+	id2, err := f.StartManual(0)
+	if err != nil {
+		t.Fatalf("starting again after the first finished: %v", err)
+	}
+	f.wait()
+	if ms := f.metas(t); len(ms) != 2 || ms[0].ID != id2 {
+		t.Errorf("investigations %+v, want %s newest", ms, id2)
+	}
+	if v := testutil.ToFloat64(f.results.WithLabelValues("manual", StatusDone)); v != 2 {
+		t.Errorf("mihari_investigations_total{trigger=\"manual\",result=\"done\"} = %v, want 2", v)
+	}
+	if g, err := f.Get(id); err != nil || g.ID != id {
+		t.Errorf("Get(%s) = %+v, %v", id, g, err)
+	}
+	if _, err := f.Get("../etc/passwd"); err == nil {
+		t.Error("Get accepts a path")
+	}
 }

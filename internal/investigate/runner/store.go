@@ -33,9 +33,12 @@ type Meta struct {
 	// included.
 	Trigger map[string]string `json:"trigger"`
 	// Alert is the rest of that alert.
-	Alert    TriggerAlert `json:"alert"`
-	Started  time.Time    `json:"started"`
-	Finished time.Time    `json:"finished,omitzero"`
+	Alert TriggerAlert `json:"alert"`
+	// Manual tells an investigation started from the web UI rather than
+	// by an alert.
+	Manual   bool      `json:"manual,omitempty"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
 	// Error says why a run failed or was killed.
 	Error string `json:"error,omitempty"`
 	// Stderr is the end of a failed run's standard error.

@@ -328,6 +328,8 @@ func TestFormatValue(t *testing.T) {
 		{600, Seconds, "10 min"},
 		{1.234, Cores, "1.23"},
 		{0.004, Cores, "0.004"},
+		{8.4e-05, Cores, "0.000084"},
+		{1e-15, Cores, "0"},
 		{2071, Count, "2.07k"},
 		{1.5e6, PerSecond, "1.5M/s"},
 		{math.NaN(), Bytes, "–"},

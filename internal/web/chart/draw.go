@@ -70,8 +70,11 @@ func short(v float64) string {
 		prec = 0
 	case a >= 10:
 		prec = 1
-	case a != 0 && a < 0.01:
-		return strconv.FormatFloat(v, 'g', 2, 64)
+	case a < 1e-12:
+		return "0"
+	case a < 0.01:
+		// Two significant digits, without an exponent: 0.000084.
+		prec = int(-math.Floor(math.Log10(a))) + 1
 	}
 	s := strconv.FormatFloat(v, 'f', prec, 64)
 	if prec > 0 {
