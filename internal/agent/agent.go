@@ -215,7 +215,7 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		Logger:         log.With("component", "ui"),
 	}
 	if cfg.EnableActions {
-		uo.Actions = actions{r: a.investigations, paths: cfg.Paths}
+		uo.Actions = actions{r: a.investigations}
 	}
 	pages, err := ui.New(uo)
 	if err != nil {

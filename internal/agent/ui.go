@@ -86,8 +86,7 @@ func (v investigationsView) AlertLink(lset map[string]string) (string, bool) {
 // investigations through the runner, the others as child processes of
 // mihari itself, so that what they cost is theirs and bounded.
 type actions struct {
-	r     *runner.Runner
-	paths collect.Paths
+	r *runner.Runner
 }
 
 func (a actions) Investigate(pid int) (string, error) { return a.r.StartManual(pid) }
@@ -151,15 +150,17 @@ func (a actions) child(ctx context.Context, args ...string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	args = append(args, "--path.procfs="+a.paths.Procfs)
 	cmd := exec.CommandContext(ctx, self, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		// mihari's error is its line that starts with "mihari "; a
+		// usage hint may follow it.
 		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+		if i := strings.LastIndex(msg, "\nmihari "); i >= 0 {
 			msg = msg[i+1:]
 		}
+		msg, _, _ = strings.Cut(msg, "\n")
 		if msg == "" {
 			msg = err.Error()
 		}
