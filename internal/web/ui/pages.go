@@ -257,7 +257,7 @@ func (u *UI) explore(w http.ResponseWriter, r *http.Request) {
 				ex.Error = err.Error()
 			}
 			for _, s := range v {
-				ex.Table = append(ex.Table, TableRow{Labels: s.Metric.String(), Value: strconv.FormatFloat(s.F, 'g', -1, 64)})
+				ex.Table = append(ex.Table, TableRow{Labels: seriesName(s.Metric), Value: strconv.FormatFloat(s.F, 'g', -1, 64)})
 			}
 			if err == nil && len(ex.Table) == 0 {
 				ex.Error = "the query returned nothing at " + win.End.UTC().Format(time.RFC3339)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 
@@ -110,7 +111,7 @@ func series(m promql.Matrix, step time.Duration, label string, order ...string) 
 	out := make([]chart.Series, 0, len(m))
 	gap := int64(step/time.Millisecond) * 3 / 2
 	for _, s := range m {
-		name := s.Metric.String()
+		name := seriesName(s.Metric)
 		if label != "" {
 			name = s.Metric.Get(label)
 		}
@@ -161,4 +162,17 @@ func key(l labels.Labels, names ...string) string {
 		parts[i] = l.Get(n)
 	}
 	return strings.Join(parts, "\x00")
+}
+
+// seriesName writes a label set as PromQL does: node_load1{instance="a"}.
+func seriesName(l labels.Labels) string {
+	name := l.Get(model.MetricNameLabel)
+	if name == "" {
+		return l.String()
+	}
+	rest := l.DropReserved(func(n string) bool { return n == model.MetricNameLabel })
+	if rest.IsEmpty() {
+		return name
+	}
+	return name + rest.String()
 }

@@ -6,8 +6,10 @@ package ui
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -16,7 +18,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"mime"
 	"net/http"
+	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -131,13 +136,11 @@ func New(o Options) (*UI, error) {
 	if err := u.parse(); err != nil {
 		return nil, err
 	}
-	static, _ := fs.Sub(files, "static")
-	u.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(static)))
-	u.mux.HandleFunc("GET /static/chart.css", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		w.Write([]byte(chart.CSS()))
-	})
+	static, err := loadStatic()
+	if err != nil {
+		return nil, err
+	}
+	u.mux.HandleFunc("GET /static/{name}", static.serve)
 	u.mux.HandleFunc("GET /{$}", u.overview)
 	u.mux.HandleFunc("GET /explore", u.explore)
 	u.mux.HandleFunc("GET /alerts", u.alerts)
@@ -219,9 +222,13 @@ type page struct {
 	Data       any
 }
 
-// render writes a page; its whole HTML is built before a byte is sent, so
-// that an error is an error page, not half a page.
+// render writes a page with 200 OK; its whole HTML is built before a byte
+// is sent, so that an error is an error page, not half a page.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+	u.renderStatus(w, r, http.StatusOK, name, title, data)
+}
+
+func (u *UI) renderStatus(w http.ResponseWriter, r *http.Request, code int, name, title string, data any) {
 	var b bytes.Buffer
 	p := page{Title: title, Nav: name, CSRF: u.csrf, Actions: u.o.Actions != nil, Data: data}
 	if err := u.tmpl[name].ExecuteTemplate(&b, "base", p); err != nil {
@@ -229,17 +236,44 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, name, title string, 
 		http.Error(w, "rendering the page failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b.Bytes())
+	writeBody(w, r, code, "text/html; charset=utf-8", b.Bytes())
 }
 
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, code int, err error) {
-	w.WriteHeader(code)
-	u.render(w, r, "error", http.StatusText(code), struct {
+	u.renderStatus(w, r, code, "error", http.StatusText(code), struct {
 		Code  int
 		Error string
 	}{code, err.Error()})
+}
+
+// writeBody sends body, gzip'd when the client takes it and it is worth
+// it: a day's overview is ~140 KB of HTML and ~35 KB compressed.
+func writeBody(w http.ResponseWriter, r *http.Request, code int, ctype string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Add("Vary", "Accept-Encoding")
+	if len(body) >= 1024 && acceptsGzip(r) {
+		var zb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&zb, gzip.BestSpeed)
+		zw.Write(body)
+		zw.Close()
+		body = zb.Bytes()
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	w.Write(body)
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) == "gzip" && strings.ReplaceAll(q, " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkCSRF accepts a POST only with the page's token, from this origin.
@@ -287,12 +321,69 @@ func splitBar(system float64) template.HTML {
 	return template.HTML(fmt.Sprintf(`<svg class="split" viewBox="0 0 100 8" width="100" height="8" role="img" aria-label="%d%% in the kernel"><rect class="user" width="100" height="8"/><rect class="sys" width="%d" height="8"/></svg>`, w, w))
 }
 
-// staticHandler serves the embedded CSS and JavaScript, cached for an
-// hour.
-func staticHandler(fsys fs.FS) http.Handler {
-	h := http.FileServerFS(fsys)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		h.ServeHTTP(w, r)
-	})
+// staticFiles are the pages' CSS and JavaScript: the embedded files and
+// the charts' style sheet, kept in memory with their gzip'd form. Only
+// these names are served; a request names a file of this set, never a
+// path.
+type staticFiles map[string]*staticFile
+
+type staticFile struct {
+	ctype   string
+	raw, gz []byte
+	etag    string
+}
+
+func loadStatic() (staticFiles, error) {
+	s := staticFiles{}
+	add := func(name string, body []byte) {
+		var zb bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&zb, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		sum := sha256.Sum256(body)
+		ctype := mime.TypeByExtension(path.Ext(name))
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		s[name] = &staticFile{ctype: ctype, raw: body, gz: zb.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+	}
+	entries, err := fs.ReadDir(files, "static")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(files, "static/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		add(e.Name(), b)
+	}
+	add("chart.css", []byte(chart.CSS()))
+	return s, nil
+}
+
+// serve answers GET /static/{name}, cached for an hour and revalidated by
+// ETag.
+func (s staticFiles) serve(w http.ResponseWriter, r *http.Request) {
+	f, ok := s[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("ETag", f.etag)
+	if r.Header.Get("If-None-Match") == f.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := f.raw
+	h := w.Header()
+	h.Set("Content-Type", f.ctype)
+	h.Add("Vary", "Accept-Encoding")
+	if acceptsGzip(r) {
+		body = f.gz
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
 }
