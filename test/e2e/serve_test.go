@@ -102,6 +102,24 @@ func TestServeWebConfig(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("node_load1 ")) {
 		t.Fatalf("with credentials: %s, body has node_load1: %v", resp.Status, bytes.Contains(body, []byte("node_load1 ")))
 	}
+	// The web pages and their files are behind the same login.
+	for _, path := range []string{"/", "/explore?q=up", "/static/app.js", "/investigations"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+		req.SetBasicAuth("ops", "s3cret")
+		authed, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		authed.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || authed.StatusCode != http.StatusOK {
+			t.Errorf("%s: %s without credentials (want 401), %s with them", path, resp.Status, authed.Status)
+		}
+	}
 
 	// A broken configuration file is refused at start, in one line.
 	bad := filepath.Join(t.TempDir(), "bad.yml")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -479,9 +480,27 @@ func TestUIInBrowser(t *testing.T) {
 }
 
 // TestUIActionsOff checks --web.enable-actions=false: the pages show no
-// button that runs anything, and a forged POST is refused.
+// button that runs anything, and a forged POST is refused. And no request
+// to the pages or the API reads a file a client names.
 func TestUIActionsOff(t *testing.T) {
 	base, _ := startAgent(t, t.TempDir(), "--interval=1s", "--web.enable-actions=false")
+	for _, path := range []string{
+		"/static/..%2f..%2f..%2f..%2fetc%2fpasswd", "/static/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+		"/api/v1/investigations/..%2f..%2f..%2fetc%2fpasswd", "/api/v1/investigations/..%2f..%2f..%2fetc%2fpasswd?format=html",
+		"/investigations/..%2f..%2fetc%2fpasswd", "/investigations/..%2f..%2fetc%2fpasswd/status",
+		"/jobs/..%2f..%2fetc%2fpasswd", "/process/..%2f..%2fetc%2fpasswd",
+		"/explore?q=" + url.QueryEscape(`{__name__=~".+", file="/etc/passwd"}`),
+	} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "root:x:0:0") || (resp.StatusCode == 200 && !strings.HasPrefix(path, "/explore")) {
+			t.Errorf("GET %s: %s, and it holds /etc/passwd: %v", path, resp.Status, strings.Contains(string(body), "root:x:0:0"))
+		}
+	}
 	for _, path := range []string{"/", "/investigations", "/process/1"} {
 		body := get(t, base+path)
 		if strings.Contains(body, `method="post"`) {

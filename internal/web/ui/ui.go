@@ -314,11 +314,12 @@ func ago(now, t time.Time) string {
 	return fmt.Sprintf("%.0fd ago", d.Hours()/24)
 }
 
-// splitBar draws a process's CPU split as a bar: the kernel's share in
-// its own colour. An SVG, since the pages' policy forbids style attributes.
+// splitBar draws a process's CPU split as a bar, user time from the left
+// and the kernel's after it, as the column's title reads. An SVG, since the
+// pages' policy forbids style attributes.
 func splitBar(system float64) template.HTML {
 	w := int(math.Round(100 * min(max(system, 0), 1)))
-	return template.HTML(fmt.Sprintf(`<svg class="split" viewBox="0 0 100 8" width="100" height="8" role="img" aria-label="%d%% in the kernel"><rect class="user" width="100" height="8"/><rect class="sys" width="%d" height="8"/></svg>`, w, w))
+	return template.HTML(fmt.Sprintf(`<svg class="split" viewBox="0 0 100 8" width="100" height="8" role="img" aria-label="%d%% in the kernel"><rect class="sys" width="100" height="8"/><rect class="user" width="%d" height="8"/></svg>`, w, 100-w))
 }
 
 // staticFiles are the pages' CSS and JavaScript: the embedded files and
