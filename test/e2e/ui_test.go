@@ -236,6 +236,7 @@ const uiTestRules = `groups:
           severity: info
         annotations:
           summary: an alert that always fires, for the web UI's test
+          description: it fires at every evaluation
 `
 
 // TestUIInBrowser drives the pages of a running agent in headless Chromium
@@ -359,7 +360,7 @@ func TestUIInBrowser(t *testing.T) {
 			`[...document.querySelectorAll("tr.alert.firing")].some(r => r.innerText.includes("MihariUITestAlert")) || (location.reload(), false)`)
 		b.settle()
 		text := eval[string](b, `document.querySelector("main").innerText`)
-		for _, want := range []string{"severity=info", "an alert that always fires", "ui-test", "vector(1)"} {
+		for _, want := range []string{"severity=info", "an alert that always fires", "description: it fires at every evaluation", "ui-test", "vector(1)"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("alerts page lacks %q", want)
 			}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	promrules "github.com/prometheus/prometheus/rules"
 
@@ -49,6 +50,7 @@ type ProcRow struct {
 type AlertRow struct {
 	Name, State, Summary string
 	Labels               []string
+	Annotations          []string // the others than summary, name: value
 	ActiveAt             time.Time
 	Investigation        string
 	Severity             string
@@ -203,6 +205,11 @@ func (u *UI) alertRows(states ...promrules.AlertState) []AlertRow {
 					row.Labels = append(row.Labels, l.Name+"="+l.Value)
 				}
 			})
+			a.Annotations.Range(func(l labels.Label) {
+				if l.Name != "summary" {
+					row.Annotations = append(row.Annotations, l.Name+": "+l.Value)
+				}
+			})
 			if u.o.Investigations != nil {
 				if id, ok := u.o.Investigations.AlertLink(a.Labels.Map()); ok {
 					row.Investigation = id
@@ -223,12 +230,17 @@ func (u *UI) alertRows(states ...promrules.AlertState) []AlertRow {
 // Explore is the data of the explore page.
 type Explore struct {
 	Query, Range, View string
+	Step               string // as asked; "" for automatic
 	Ranges             []string
 	Chart              *chart.Chart
 	Table              []TableRow
 	Error              string
 	Link               string
 }
+
+// maxExplorePoints is the most steps Explore asks of a range query, as
+// Prometheus's API allows.
+const maxExplorePoints = 11000
 
 // TableRow is one series of a query's table view.
 type TableRow struct {
@@ -239,18 +251,35 @@ type TableRow struct {
 func (u *UI) explore(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	name, d := parseRange(q.Get("range"))
-	ex := Explore{Query: strings.TrimSpace(q.Get("q")), Range: name, View: q.Get("view")}
+	ex := Explore{Query: strings.TrimSpace(q.Get("q")), Range: name, View: q.Get("view"), Step: strings.TrimSpace(q.Get("step"))}
 	if ex.View != "table" {
 		ex.View = "graph"
+	}
+	win := u.window(d)
+	if ex.Step != "" {
+		step, err := model.ParseDuration(ex.Step)
+		switch {
+		case err != nil || step <= 0:
+			ex.Error = fmt.Sprintf("step %q: want a duration such as 15s or 1m", ex.Step)
+			ex.Query = ""
+		case d/time.Duration(step) > maxExplorePoints:
+			ex.Error = fmt.Sprintf("step %s: at most %d points a series; take a step of %v or more", ex.Step, maxExplorePoints, (d / maxExplorePoints).Round(time.Second))
+			ex.Query = ""
+		default:
+			win.Step = time.Duration(step)
+		}
 	}
 	for _, rg := range Ranges {
 		ex.Ranges = append(ex.Ranges, rg.Name)
 	}
 	if ex.Query != "" {
-		ex.Link = "/explore?" + url.Values{"q": {ex.Query}, "range": {name}, "view": {ex.View}}.Encode()
+		link := url.Values{"q": {ex.Query}, "range": {name}, "view": {ex.View}}
+		if ex.Step != "" {
+			link.Set("step", ex.Step)
+		}
+		ex.Link = "/explore?" + link.Encode()
 		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 		defer cancel()
-		win := u.window(d)
 		if ex.View == "table" {
 			v, err := u.instantQuery(ctx, ex.Query, win)
 			if err != nil {

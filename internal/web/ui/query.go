@@ -67,40 +67,54 @@ func promDuration(d time.Duration) string {
 func (u *UI) rangeQuery(ctx context.Context, expr string, w window) (promql.Matrix, error) {
 	expr = strings.ReplaceAll(expr, "$rate", w.Rate)
 	q, err := u.o.Engine.NewRangeQuery(ctx, u.o.Queryable, nil, expr, w.Start, w.End, w.Step)
-	if err != nil {
-		return nil, err
-	}
-	defer q.Close()
-	res := q.Exec(ctx)
-	if res.Err != nil {
-		return nil, res.Err
-	}
-	m, err := res.Matrix()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", expr, err)
-	}
-	return m, nil
+	var m promql.Matrix
+	err = run(ctx, q, err, func(res *promql.Result) error {
+		got, err := res.Matrix()
+		if err != nil {
+			return fmt.Errorf("%s: %w", expr, err)
+		}
+		// The engine takes the points' memory back when the query is
+		// closed: keep a copy.
+		m = make(promql.Matrix, len(got))
+		for i, s := range got {
+			m[i] = promql.Series{Metric: s.Metric, Floats: slices.Clone(s.Floats)}
+		}
+		return nil
+	})
+	return m, err
 }
 
 // instantQuery runs expr at the end of the window.
 func (u *UI) instantQuery(ctx context.Context, expr string, w window) (promql.Vector, error) {
 	expr = strings.ReplaceAll(expr, "$rate", w.Rate)
 	q, err := u.o.Engine.NewInstantQuery(ctx, u.o.Queryable, nil, expr, w.End)
+	var v promql.Vector
+	err = run(ctx, q, err, func(res *promql.Result) error {
+		switch r := res.Value.(type) {
+		case promql.Vector:
+			v = slices.Clone(r)
+		case promql.Scalar:
+			v = promql.Vector{{T: r.T, F: r.V}}
+		default:
+			return fmt.Errorf("%s: not a vector", expr)
+		}
+		return nil
+	})
+	return v, err
+}
+
+// run executes a query made with err, and hands its result to keep
+// before the query is closed.
+func run(ctx context.Context, q promql.Query, err error, keep func(*promql.Result) error) error {
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer q.Close()
 	res := q.Exec(ctx)
 	if res.Err != nil {
-		return nil, res.Err
+		return res.Err
 	}
-	switch v := res.Value.(type) {
-	case promql.Vector:
-		return v, nil
-	case promql.Scalar:
-		return promql.Vector{{T: v.T, F: v.V}}, nil
-	}
-	return nil, fmt.Errorf("%s: not a vector", expr)
+	return keep(res)
 }
 
 // series turns a matrix queried at step into chart series named by label
