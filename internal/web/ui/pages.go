@@ -79,7 +79,7 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 		ov.Ranges = append(ov.Ranges, rg.Name)
 	}
 	add := func(title string, unit chart.Unit, kind chart.Kind, ymax float64, label string, order []string, exprs ...string) {
-		c := chart.Chart{Title: title, Unit: unit, Kind: kind, Start: win.Start, End: win.End, Width: 800, Height: 220, YMax: ymax}
+		c := chart.Chart{Title: title, Unit: unit, Kind: kind, Start: win.Start, End: win.End, Width: 480, Height: 220, YMax: ymax}
 		for _, e := range exprs {
 			m, err := u.rangeQuery(ctx, e, win)
 			if err != nil {
@@ -474,7 +474,7 @@ func (u *UI) process(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Chart = chart.Chart{Title: fmt.Sprintf("CPU of %d %s, in cores", pid, p.Info.Comm), Unit: chart.Cores, Kind: chart.StackedArea,
-		Start: win.Start, End: win.End, Width: 800, Height: 240, Series: series(m, win.Step, "mode", "user", "system")}
+		Start: win.Start, End: win.End, Width: 640, Height: 240, Series: series(m, win.Step, "mode", "user", "system")}
 	for _, s := range p.Chart.Series {
 		if n := len(s.Points); n > 0 && !math.IsNaN(s.Points[n-1].V) {
 			p.Cores += s.Points[n-1].V

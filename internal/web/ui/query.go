@@ -34,8 +34,8 @@ func parseRange(s string) (string, time.Duration) {
 	return "1h", time.Hour
 }
 
-// maxPoints is the most points a chart's series asks the engine for: the
-// chart draws at most two a pixel over ~800 pixels.
+// maxPoints is the most points a chart's series asks the engine for; a
+// chart keeps at most two a pixel column of its width (480 to 960).
 const maxPoints = 720
 
 // window is a query's time span and resolution.
