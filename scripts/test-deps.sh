@@ -7,7 +7,8 @@
 # (llvm-strip) and libbpf-dev's headers compile the BPF programs again to
 # check that the committed objects match their source; gcc builds the C
 # program that mihari profile is tested on; chromium is the headless
-# browser the web pages are tested in.
+# browser the web pages are tested in; prometheus (its remote-write
+# receiver) and victoria-metrics receive mihari's remote write.
 #
 # With "bench", it also installs the peers the benchmarks run against:
 # bpftrace (trace open's cost) and linux-perf (profile's).
@@ -29,6 +30,7 @@ check /usr/bin/llvm-strip-19 llvm-19
 check /usr/include/bpf/bpf_helpers.h libbpf-dev
 check /usr/bin/gcc gcc
 check /usr/bin/chromium chromium
+check /usr/bin/victoria-metrics victoria-metrics
 if [ "${1:-}" = bench ]; then
 	check /usr/bin/bpftrace bpftrace
 	check /usr/bin/perf linux-perf

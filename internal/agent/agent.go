@@ -30,6 +30,7 @@ import (
 	"github.com/mihari-dev/mihari/internal/collect"
 	"github.com/mihari-dev/mihari/internal/investigate/runner"
 	"github.com/mihari-dev/mihari/internal/query"
+	"github.com/mihari-dev/mihari/internal/remotewrite"
 	"github.com/mihari-dev/mihari/internal/rules"
 	"github.com/mihari-dev/mihari/internal/store"
 	mweb "github.com/mihari-dev/mihari/internal/web"
@@ -69,6 +70,10 @@ type Config struct {
 	// traces (POST, with a token); off, they only show.
 	EnableActions bool
 
+	// RemoteWrite sends what is stored to remote-write receivers when it
+	// names any; its Dir, logger and registries are filled in here.
+	RemoteWrite remotewrite.Options
+
 	Listen        []string
 	WebConfigFile string
 	MetricsPath   string
@@ -83,6 +88,7 @@ type Agent struct {
 	log      *slog.Logger
 	gatherer *collect.Gatherer
 	store    *store.Store
+	remote   *remotewrite.Writer // nil without --remote-write.*
 	engine   *promql.Engine
 	rules    *promrules.Manager
 	notifier *alert.Notifier
@@ -140,6 +146,18 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	a.store = st
+	if rw := cfg.RemoteWrite; rw.Enabled() {
+		rw.Dir = cfg.StoragePath
+		rw.Logger = log.With("component", "remote_write")
+		rw.Registerer, rw.Gatherer, rw.MetricsRegisterer = internal, internal, reg
+		a.remote, err = remotewrite.New(rw, st.DB())
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		a.gatherer.Include(internal, cfg.Interval, RemoteWriteIncluded...)
+		st.DB().SetWriteNotified(a.remote)
+	}
 	qo := cfg.Query
 	qo.Logger, qo.Registerer = log.With("component", "query"), internal
 	a.engine = query.NewEngine(qo)
@@ -237,6 +255,20 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// RemoteWriteIncluded are the remote-write queues' metrics that /metrics
+// carries (and the store keeps) when remote write is on: what was sent,
+// retried, dropped and is pending, per receiver.
+var RemoteWriteIncluded = []string{
+	"prometheus_remote_storage_samples_total",
+	"prometheus_remote_storage_bytes_total",
+	"prometheus_remote_storage_samples_retried_total",
+	"prometheus_remote_storage_samples_failed_total",
+	"prometheus_remote_storage_samples_dropped_total",
+	"prometheus_remote_storage_samples_pending",
+	"prometheus_remote_storage_shards",
+	"prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
 }
 
 // InternalIncluded are the metrics of the embedded TSDB and rule manager
@@ -344,6 +376,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	served := make(chan error, 1)
 	go func() { served <- web.ServeMultiple(listeners, srv, flags, a.log) }()
 
+	if a.remote != nil {
+		if err := a.remote.Start(); err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			a.store.Close()
+			return err
+		}
+	}
 	loopCtx, stopLoops := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { a.collectLoop(loopCtx) })
@@ -379,6 +420,13 @@ wait:
 	a.investigations.Stop()
 	stopLoops()
 	wg.Wait()
+	if a.remote != nil {
+		// What is queued is sent for up to a minute; what is not stays in
+		// the WAL.
+		if cerr := a.remote.Close(); cerr != nil {
+			a.log.Warn("stopping remote write", "err", cerr)
+		}
+	}
 	if cerr := a.store.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("closing the store: %w", cerr)
 	}

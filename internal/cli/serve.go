@@ -12,6 +12,7 @@ import (
 	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/mihari-dev/mihari/internal/collect"
 	"github.com/mihari-dev/mihari/internal/investigate/runner"
 	"github.com/mihari-dev/mihari/internal/query"
+	"github.com/mihari-dev/mihari/internal/remotewrite"
 	"github.com/mihari-dev/mihari/internal/store"
 )
 
@@ -54,6 +56,10 @@ type serveOptions struct {
 	investigateMinInterval    time.Duration
 	investigateRetentionCount int
 	investigateRetentionTime  promDuration
+
+	remoteWrite       remotewrite.Options
+	remoteWriteLabels []string
+	remoteBacklog     promDuration
 
 	flags *pflag.FlagSet
 }
@@ -176,9 +182,50 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
 		"most investigations kept; the oldest are deleted first")
 	o.investigateRetentionTime = promDuration(runner.DefaultRetentionTime)
 	fs.Var(&o.investigateRetentionTime, "investigate.retention.time", "how long investigations are kept (7d, 12h ...)")
+
+	rw := &o.remoteWrite
+	fs.StringArrayVar(&rw.URLs, "remote-write.url", nil, "send every stored sample to this Prometheus remote-write endpoint (Prometheus with --web.enable-remote-write-receiver: http://prom:9090/api/v1/write; VictoriaMetrics: http://vm:8428/api/v1/write; Mimir, Thanos Receive); repeatable")
+	fs.StringVar(&rw.Protocol, "remote-write.protocol", "1.0", "remote-write protocol: 1.0 (every receiver) or 2.0 (Prometheus 3 and others that take io.prometheus.write.v2.Request)")
+	fs.StringArrayVar(&o.remoteWriteLabels, "remote-write.label", nil, "`NAME=VALUE` label added to every series sent (external label; the stored series already carry job and instance); repeatable")
+	fs.StringVar(&rw.BasicAuthUser, "remote-write.basic-auth.username", "", "basic-auth user for the remote-write URLs")
+	fs.StringVar(&rw.BasicAuthPasswordFile, "remote-write.basic-auth.password-file", "", "file with the basic-auth password for the remote-write URLs")
+	fs.StringVar(&rw.BearerTokenFile, "remote-write.bearer-token-file", "", "file with a bearer token for the remote-write URLs (read at each request)")
+	fs.StringVar(&rw.TLS.CAFile, "remote-write.tls.ca-file", "", "CA certificate to verify the remote-write receivers")
+	fs.StringVar(&rw.TLS.CertFile, "remote-write.tls.cert-file", "", "client certificate for the remote-write receivers")
+	fs.StringVar(&rw.TLS.KeyFile, "remote-write.tls.key-file", "", "client key for the remote-write receivers")
+	fs.StringVar(&rw.TLS.ServerName, "remote-write.tls.server-name", "", "server name to verify the receivers' certificates against")
+	fs.BoolVar(&rw.TLS.InsecureSkipVerify, "remote-write.tls.insecure-skip-verify", false, "do not verify the receivers' certificates")
+	fs.StringVar(&rw.ConfigFile, "remote-write.config-file", "", "YAML file with a Prometheus remote_write: section, for receivers with settings of their own (headers, relabeling, queue tuning)")
+	o.remoteBacklog = promDuration(2 * time.Hour)
+	fs.Var(&o.remoteBacklog, "remote-write.max-backlog", "how far a receiver may fall behind (down, slow) and still get every sample: the store keeps its write-ahead log that long; past it the oldest unsent samples are dropped")
 	o.collect.AddFlags(fs)
 	o.flags = fs
 	return cmd
+}
+
+// remoteWriteOptions checks the --remote-write.* flags.
+func (o *serveOptions) remoteWriteOptions() (remotewrite.Options, error) {
+	rw := o.remoteWrite
+	if !rw.Enabled() {
+		return rw, nil
+	}
+	rw.MaxBacklog = time.Duration(o.remoteBacklog)
+	if rw.MaxBacklog <= 0 {
+		return rw, fmt.Errorf("--remote-write.max-backlog %v: want a positive duration such as 2h", o.remoteBacklog)
+	}
+	var kv []string
+	for _, l := range o.remoteWriteLabels {
+		name, value, ok := strings.Cut(l, "=")
+		if !ok || !model.LegacyValidation.IsValidLabelName(name) || name == "job" || name == "instance" {
+			return rw, fmt.Errorf("--remote-write.label %q: want NAME=VALUE with a label name other than job and instance", l)
+		}
+		kv = append(kv, name, value)
+	}
+	rw.Labels = labels.FromStrings(kv...)
+	if _, err := remotewrite.Configs(rw); err != nil {
+		return rw, err
+	}
+	return rw, nil
 }
 
 func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOptions) error {
@@ -207,6 +254,10 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 	if err != nil {
 		return usageError{err}
 	}
+	rw, err := o.remoteWriteOptions()
+	if err != nil {
+		return usageError{err}
+	}
 	flags := map[string]string{}
 	o.flags.VisitAll(func(f *pflag.Flag) { flags[f.Name] = f.Value.String() })
 	a, err := agent.New(agent.Config{
@@ -232,6 +283,7 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 		Pprof:           o.pprof,
 		Paths:           o.collect.Paths,
 		EnableActions:   o.enableActions,
+		RemoteWrite:     rw,
 		Flags:           flags,
 	}, log)
 	if err != nil {
