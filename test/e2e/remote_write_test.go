@@ -272,6 +272,11 @@ func TestRemoteWrite(t *testing.T) {
 			t.Errorf("%s: %.0f samples sent, %.0f dropped; want at least %d sent and none dropped", r.name, sent, dropped, want.count())
 		}
 	}
+	// The overview shows the queues.
+	page := get(t, base+"/?range=5m")
+	if !strings.Contains(page, `<h2 id="remote">Remote write</h2>`) || !strings.Contains(page, "<code>"+prom.write+"</code>") || !strings.Contains(page, "<code>"+vm.write+"</code>") {
+		t.Error("the overview does not show the remote-write receivers")
+	}
 	if retried == 0 {
 		t.Error("no sample was retried or failed while the receivers were down")
 	}

@@ -34,6 +34,7 @@ type Overview struct {
 	Procs   []ProcRow
 	Alerts  []AlertRow
 	Cost    Cost
+	Remote  []RemoteRow
 	Errors  []string
 	Refresh int // seconds between live refreshes
 }
@@ -61,6 +62,13 @@ type AlertRow struct {
 type Cost struct {
 	CPU, RSS float64
 	Sources  []SourceRow
+}
+
+// RemoteRow is a remote-write receiver's queue.
+type RemoteRow struct {
+	URL                              string
+	Samples, Bytes, Retried, Dropped float64 // a second
+	Pending, Backlog                 float64
 }
 
 // SourceRow is one of the costliest sources of reads.
@@ -110,6 +118,7 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 	ov.Procs, ov.Errors = u.topProcesses(ctx, win, ov.Errors)
 	ov.Alerts = u.alertRows(promrules.StateFiring, promrules.StatePending)
 	ov.Cost, ov.Errors = u.cost(ctx, win, ov.Errors)
+	ov.Remote = u.remoteWrite(ctx, win)
 	u.render(w, r, "overview", "Overview", ov)
 }
 
@@ -184,6 +193,32 @@ func (u *UI) cost(ctx context.Context, win window, errs []string) (Cost, []strin
 	}
 	slices.SortFunc(c.Sources, func(a, b SourceRow) int { return cmp.Compare(b.CPU, a.CPU) })
 	return c, errs
+}
+
+// remoteWrite describes the remote-write queues, if there are any.
+func (u *UI) remoteWrite(ctx context.Context, win window) []RemoteRow {
+	get := func(expr string) map[string]float64 {
+		v, err := u.instantQuery(ctx, expr, win)
+		if err != nil {
+			return nil
+		}
+		return byLabels(v, "url")
+	}
+	sent := get(`sum by (url) (rate(prometheus_remote_storage_samples_total[$rate]))`)
+	if len(sent) == 0 {
+		return nil
+	}
+	bytes := get(`sum by (url) (rate(prometheus_remote_storage_bytes_total[$rate]))`)
+	retried := get(`sum by (url) (rate(prometheus_remote_storage_samples_retried_total[$rate]) + rate(prometheus_remote_storage_samples_failed_total[$rate]))`)
+	dropped := get(`sum by (url) (rate(prometheus_remote_storage_samples_dropped_total[$rate]))`)
+	pending := get(`sum by (url) (prometheus_remote_storage_samples_pending)`)
+	backlog := get(`max by (url) (mihari_remote_write_backlog_seconds)`)
+	var out []RemoteRow
+	for url, s := range sent {
+		out = append(out, RemoteRow{URL: url, Samples: s, Bytes: bytes[url], Retried: retried[url], Dropped: dropped[url], Pending: pending[url], Backlog: backlog[url]})
+	}
+	slices.SortFunc(out, func(a, b RemoteRow) int { return strings.Compare(a.URL, b.URL) })
+	return out
 }
 
 // alertRows lists the rule manager's alerts in the given states, firing
