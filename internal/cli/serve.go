@@ -109,6 +109,12 @@ run something on the host do it on POST only, with a token of the page,
 and --web.enable-actions=false turns them off. Nothing is loaded from
 elsewhere: the pages, their charts and script are in the binary.
 
+With --remote-write.url (or --remote-write.config-file), every stored
+sample is also sent to Prometheus-compatible receivers (Prometheus,
+VictoriaMetrics, Thanos, Mimir) with the remote-write protocol, from the
+store's write-ahead log: in order, retried while a receiver is down, and
+kept for it up to --remote-write.max-backlog.
+
 TLS and basic authentication use the Prometheus web configuration file
 (--web.config.file), as node_exporter does; they cover the pages too.
 
