@@ -73,6 +73,9 @@ type Config struct {
 	// RemoteWrite sends what is stored to remote-write receivers when it
 	// names any; its Dir, logger and registries are filled in here.
 	RemoteWrite remotewrite.Options
+	// AgentMode keeps only a write-ahead log for remote write: no queries,
+	// no rules, no charts (--storage.agent).
+	AgentMode bool
 
 	Listen        []string
 	WebConfigFile string
@@ -133,7 +136,25 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 	internal := prometheus.NewRegistry()
 	a.gatherer.Include(internal, cfg.Interval, InternalIncluded...)
 
-	st, err := store.Open(store.Options{
+	if cfg.AgentMode && !cfg.RemoteWrite.Enabled() {
+		return nil, errors.New("--storage.agent keeps samples only to send them: give it --remote-write.url or --remote-write.config-file")
+	}
+	// The remote-write queues exist before the store, which in agent mode
+	// truncates its log by what they have sent; they start in Run.
+	if rw := cfg.RemoteWrite; rw.Enabled() {
+		rw.Dir = cfg.StoragePath
+		rw.Logger = log.With("component", "remote_write")
+		rw.Registerer, rw.Gatherer, rw.MetricsRegisterer = internal, internal, reg
+		if cfg.AgentMode {
+			rw.MaxBacklog = 0 // the log keeps what is unsent, up to MaxWAL
+		}
+		var err error
+		if a.remote, err = remotewrite.New(rw, nil); err != nil {
+			return nil, err
+		}
+		a.gatherer.Include(internal, cfg.Interval, RemoteWriteIncluded...)
+	}
+	so := store.Options{
 		Path:           cfg.StoragePath,
 		Retention:      cfg.Retention,
 		RetentionSize:  cfg.RetentionSize,
@@ -141,22 +162,24 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		Logger:         log,
 		Registerer:     reg,
 		TSDBRegisterer: internal,
-	})
+		Agent:          cfg.AgentMode,
+	}
+	if a.remote != nil {
+		so.Remote, so.MaxWAL = a.remote.Storage(), cfg.RemoteWrite.MaxBacklog
+	}
+	st, err := store.Open(so)
 	if err != nil {
+		if a.remote != nil {
+			a.remote.Close()
+		}
 		return nil, err
 	}
 	a.store = st
-	if rw := cfg.RemoteWrite; rw.Enabled() {
-		rw.Dir = cfg.StoragePath
-		rw.Logger = log.With("component", "remote_write")
-		rw.Registerer, rw.Gatherer, rw.MetricsRegisterer = internal, internal, reg
-		a.remote, err = remotewrite.New(rw, st.DB())
-		if err != nil {
-			st.Close()
-			return nil, err
+	if a.remote != nil {
+		if !cfg.AgentMode {
+			a.remote.SetCompactor(st.DB())
 		}
-		a.gatherer.Include(internal, cfg.Interval, RemoteWriteIncluded...)
-		st.DB().SetWriteNotified(a.remote)
+		st.SetWriteNotified(a.remote)
 	}
 	qo := cfg.Query
 	qo.Logger, qo.Registerer = log.With("component", "query"), internal
@@ -187,13 +210,13 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		st.Close()
 		return nil, err
 	}
-	db := st.DB()
+	db := st.Queryable()
 	a.rules = promrules.NewManager(&promrules.ManagerOptions{
 		ExternalURL:     cfg.ExternalURL,
 		QueryFunc:       promrules.EngineQueryFunc(a.engine, db),
 		NotifyFunc:      a.notify,
 		Context:         context.Background(),
-		AppendableV2:    db,
+		AppendableV2:    st.Appendable(),
 		Queryable:       db,
 		Logger:          log.With("component", "rules"),
 		Registerer:      internal,
@@ -211,34 +234,17 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 	api := http.NewServeMux()
 	api.Handle(runner.APIPath, a.investigations)
 	api.Handle(runner.APIPath+"/", a.investigations)
-	api.Handle("/api/v1/", query.Handler(query.Options{
-		Engine:        a.engine,
-		DB:            db,
-		Dir:           cfg.StoragePath,
-		Rules:         func() query.Rules { return a.rules },
-		Alertmanagers: func() query.Alertmanagers { return alertmanagers{a.notifier} },
-		Families:      a.latestFamilies,
-		Flags:         cfg.Flags,
-		Gatherer:      prometheus.Gatherers{reg, internal},
-		ExternalURL:   cfg.ExternalURL,
-		Logger:        log.With("component", "api"),
-	}))
-	uo := ui.Options{
-		Engine:         a.engine,
-		Queryable:      db,
-		Rules:          func() *promrules.Manager { return a.rules },
-		Interval:       cfg.Interval,
-		Investigations: investigationsView{a.investigations},
-		Process:        processInfo(cfg.Paths),
-		Logger:         log.With("component", "ui"),
+	if cfg.AgentMode {
+		api.HandleFunc("/api/v1/", agentModeAPI)
+	} else {
+		api.Handle("/api/v1/", a.queryAPI(cfg, reg, internal))
 	}
-	if cfg.EnableActions {
-		uo.Actions = actions{r: a.investigations}
-	}
-	pages, err := ui.New(uo)
-	if err != nil {
-		st.Close()
-		return nil, err
+	var pages http.Handler
+	if !cfg.AgentMode {
+		if pages, err = a.pages(cfg, log); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	a.web, err = mweb.NewHandler(a.gatherer, mweb.Options{
 		UI:            pages,
@@ -255,6 +261,48 @@ func New(cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// agentModeAPI answers the query API in agent mode, as Prometheus's agent
+// does: there is nothing to query here.
+func agentModeAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnprocessableEntity)
+	w.Write([]byte(`{"status":"error","errorType":"unavailable","error":"mihari runs with --storage.agent: it keeps samples only to send them by remote write; query the receiver"}` + "\n"))
+}
+
+// queryAPI is Prometheus's /api/v1 over the store.
+func (a *Agent) queryAPI(cfg Config, reg, internal *prometheus.Registry) http.Handler {
+	log := a.log
+	return query.Handler(query.Options{
+		Engine:        a.engine,
+		DB:            a.store.DB(),
+		Dir:           cfg.StoragePath,
+		Rules:         func() query.Rules { return a.rules },
+		Alertmanagers: func() query.Alertmanagers { return alertmanagers{a.notifier} },
+		Families:      a.latestFamilies,
+		Flags:         cfg.Flags,
+		Gatherer:      prometheus.Gatherers{reg, internal},
+		ExternalURL:   cfg.ExternalURL,
+		Logger:        log.With("component", "api"),
+	})
+}
+
+// pages are the web UI.
+func (a *Agent) pages(cfg Config, log *slog.Logger) (http.Handler, error) {
+	uo := ui.Options{
+		Engine:         a.engine,
+		Queryable:      a.store.Queryable(),
+		Rules:          func() *promrules.Manager { return a.rules },
+		Interval:       cfg.Interval,
+		Investigations: investigationsView{a.investigations},
+		Process:        processInfo(cfg.Paths),
+		Logger:         log.With("component", "ui"),
+	}
+	if cfg.EnableActions {
+		uo.Actions = actions{r: a.investigations}
+	}
+	return ui.New(uo)
 }
 
 // RemoteWriteIncluded are the remote-write queues' metrics that /metrics
@@ -287,6 +335,11 @@ var InternalIncluded = []string{
 
 // loadRules (re)reads the rule files; on error the previous rules stay.
 func (a *Agent) loadRules() error {
+	if a.cfg.AgentMode {
+		// Nothing to evaluate rules over: the store is a log to send.
+		a.ruleFilesLoaded.Set(0)
+		return nil
+	}
 	files, err := rules.ExpandFiles(a.cfg.RuleFiles)
 	if err != nil {
 		return err
@@ -370,6 +423,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.log.Info("starting mihari", "version", version.Info(), "collectors", a.cfg.Node.Names(),
 		"interval", a.cfg.Interval, "storage", a.cfg.StoragePath)
+	if a.cfg.AgentMode {
+		a.log.Warn("agent mode (--storage.agent): samples are kept only until remote write has sent them; rules are not evaluated (no alerts), and the query API and the web pages' charts are off",
+			"ignored_rule_files", len(a.cfg.RuleFiles), "default_rules", a.cfg.RuleDefaults)
+	}
 
 	srv := &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second}
 	flags := &web.FlagConfig{WebListenAddresses: &a.cfg.Listen, WebSystemdSocket: new(bool), WebConfigFile: &a.cfg.WebConfigFile}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -57,6 +58,7 @@ type serveOptions struct {
 	investigateRetentionCount int
 	investigateRetentionTime  promDuration
 
+	agentMode         bool
 	remoteWrite       remotewrite.Options
 	remoteWriteLabels []string
 	remoteBacklog     promDuration
@@ -113,7 +115,9 @@ With --remote-write.url (or --remote-write.config-file), every stored
 sample is also sent to Prometheus-compatible receivers (Prometheus,
 VictoriaMetrics, Thanos, Mimir) with the remote-write protocol, from the
 store's write-ahead log: in order, retried while a receiver is down, and
-kept for it up to --remote-write.max-backlog.
+kept for it up to --remote-write.max-backlog. With --storage.agent, mihari
+keeps nothing but that log (as Prometheus's agent mode does): no queries,
+no rules, no charts, the lightest it can be.
 
 TLS and basic authentication use the Prometheus web configuration file
 (--web.config.file), as node_exporter does; they cover the pages too.
@@ -202,6 +206,7 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
 	fs.StringVar(&rw.TLS.ServerName, "remote-write.tls.server-name", "", "server name to verify the receivers' certificates against")
 	fs.BoolVar(&rw.TLS.InsecureSkipVerify, "remote-write.tls.insecure-skip-verify", false, "do not verify the receivers' certificates")
 	fs.StringVar(&rw.ConfigFile, "remote-write.config-file", "", "YAML file with a Prometheus remote_write: section, for receivers with settings of their own (headers, relabeling, queue tuning)")
+	fs.BoolVar(&o.agentMode, "storage.agent", false, "agent mode, for hosts that should stay as light as possible: keep only a write-ahead log of what remote write has yet to send (needs --remote-write.*); no local queries, no rules, no charts")
 	o.remoteBacklog = promDuration(2 * time.Hour)
 	fs.Var(&o.remoteBacklog, "remote-write.max-backlog", "how far a receiver may fall behind (down, slow) and still get every sample: the store keeps its write-ahead log that long; past it the oldest unsent samples are dropped")
 	o.collect.AddFlags(fs)
@@ -213,6 +218,9 @@ mihari stops cleanly on SIGINT or SIGTERM.`,
 func (o *serveOptions) remoteWriteOptions() (remotewrite.Options, error) {
 	rw := o.remoteWrite
 	if !rw.Enabled() {
+		if o.agentMode {
+			return rw, errors.New("--storage.agent keeps samples only to send them: give it --remote-write.url or --remote-write.config-file")
+		}
 		return rw, nil
 	}
 	rw.MaxBacklog = time.Duration(o.remoteBacklog)
@@ -290,6 +298,7 @@ func runServe(ctx context.Context, stdio IO, logOpts *logOptions, o *serveOption
 		Paths:           o.collect.Paths,
 		EnableActions:   o.enableActions,
 		RemoteWrite:     rw,
+		AgentMode:       o.agentMode,
 		Flags:           flags,
 	}, log)
 	if err != nil {

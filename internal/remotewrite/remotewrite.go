@@ -76,7 +76,8 @@ func (o Options) Enabled() bool { return len(o.URLs) > 0 || o.ConfigFile != "" }
 // Writer runs the queues.
 type Writer struct {
 	o       Options
-	ws      *remote.WriteStorage
+	rs      *remote.Storage
+	running bool
 	db      Compactor
 	log     *slog.Logger
 	configs []*promconfig.RemoteWriteConfig
@@ -180,7 +181,8 @@ func dirOf(path string) string {
 	return "."
 }
 
-// New builds the queues; they start with Start.
+// New builds the queues; they start with Start. db, when not nil, is
+// held while a queue is behind (see SetCompactor).
 func New(o Options, db Compactor) (*Writer, error) {
 	cfgs, err := Configs(o)
 	if err != nil {
@@ -208,22 +210,36 @@ func New(o Options, db Compactor) (*Writer, error) {
 	if o.MetricsRegisterer != nil {
 		o.MetricsRegisterer.MustRegister(w.backlog, w.holding, w.givenUps)
 	}
+	// The start-time callback serves remote read, which mihari does not use.
+	noStart := func() (int64, error) { return 0, nil }
+	w.rs = remote.NewStorage(w.log, o.Registerer, noStart, o.Dir, time.Minute, nil, false)
 	return w, nil
 }
+
+// SetCompactor sets the store to hold while a queue is behind.
+func (w *Writer) SetCompactor(db Compactor) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.db = db
+}
+
+// Storage is Prometheus's remote storage the queues run in: an agent-mode
+// store truncates its log by what it has sent.
+func (w *Writer) Storage() *remote.Storage { return w.rs }
 
 // Start starts the queues: from now on every sample the store appends is
 // sent. Notify, called after each append, wakes them.
 func (w *Writer) Start() error {
 	w.started = w.now()
-	w.ws = remote.NewWriteStorage(w.log, w.o.Registerer, w.o.Dir, time.Minute, nil, false)
-	err := w.ws.ApplyConfig(&promconfig.Config{
+	err := w.rs.ApplyConfig(&promconfig.Config{
 		GlobalConfig:       promconfig.GlobalConfig{ExternalLabels: w.o.Labels},
 		RemoteWriteConfigs: w.configs,
 	})
 	if err != nil {
-		w.ws.Close()
+		w.rs.Close()
 		return fmt.Errorf("remote write: %w", err)
 	}
+	w.running = true
 	for _, c := range w.configs {
 		w.log.Info("remote write", "url", c.URL.Redacted(), "protocol", string(c.ProtobufMessage))
 	}
@@ -232,21 +248,17 @@ func (w *Writer) Start() error {
 }
 
 // Notify tells the queues the WAL has new records (tsdb's WriteNotified).
-func (w *Writer) Notify() {
-	if w.ws != nil {
-		w.ws.Notify()
-	}
-}
+func (w *Writer) Notify() { w.rs.Notify() }
 
 // Close stops watching, sends what is queued for up to a minute, and lets
 // the store compact again.
 func (w *Writer) Close() error {
-	if w.ws == nil {
-		return nil
+	if !w.running {
+		return w.rs.Close()
 	}
 	close(w.stop)
 	<-w.done
-	err := w.ws.Close()
+	err := w.rs.Close()
 	w.release()
 	return err
 }

@@ -23,7 +23,10 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/storage/remote"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/tsdb/agent"
+	"github.com/prometheus/prometheus/tsdb/wlog"
 	"github.com/prometheus/prometheus/util/compression"
 )
 
@@ -46,6 +49,13 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// TSDBRegisterer receives the TSDB's (prometheus_tsdb_*, ~190 series).
 	TSDBRegisterer prometheus.Registerer
+
+	// Agent keeps only a write-ahead log for remote write (Prometheus's
+	// agent mode): nothing can be queried, and what Remote has sent is cut
+	// from the log, at the latest after MaxWAL.
+	Agent  bool
+	Remote *remote.Storage
+	MaxWAL time.Duration
 }
 
 // DefaultPath is /var/lib/mihari for root, else the user's XDG state
@@ -69,7 +79,9 @@ func defaultPath(euid int, xdgState, home string) string {
 
 // Store is an open data directory.
 type Store struct {
-	db   *tsdb.DB
+	db   *tsdb.DB  // nil with Options.Agent
+	wal  *agent.DB // with Options.Agent
+	app  storage.AppendableV2
 	opts Options
 	log  *slog.Logger
 
@@ -91,6 +103,9 @@ func Open(o Options) (*Store, error) {
 	}
 	if err := claim(o.Path); err != nil {
 		return nil, err
+	}
+	if o.Agent {
+		return openAgent(o)
 	}
 	topts := tsdb.DefaultOptions()
 	if o.Retention > 0 {
@@ -118,8 +133,32 @@ func Open(o Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("opening the data in --storage.path %q: %w; if the directory is damaged, move it aside and mihari starts afresh", o.Path, err)
 	}
+	s := newStore(o)
+	s.db, s.app = db, db
+	return s, nil
+}
+
+// openAgent opens the directory as a write-ahead log only.
+func openAgent(o Options) (*Store, error) {
+	aopts := agent.DefaultOptions()
+	aopts.WALCompression = compression.Snappy
+	if o.MaxWAL > 0 {
+		aopts.MaxWALTime = o.MaxWAL.Milliseconds()
+	}
+	wal, err := agent.Open(o.Logger.With("component", "wal"), o.TSDBRegisterer, o.Remote, o.Path, aopts)
+	if err != nil {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("--storage.path %q is in use by another mihari (its lock is held); stop it or choose another directory", o.Path)
+		}
+		return nil, fmt.Errorf("opening the write-ahead log in --storage.path %q: %w", o.Path, err)
+	}
+	s := newStore(o)
+	s.wal, s.app = wal, wal
+	return s, nil
+}
+
+func newStore(o Options) *Store {
 	s := &Store{
-		db:    db,
 		opts:  o,
 		log:   o.Logger.With("component", "store"),
 		cache: map[string]*series{},
@@ -142,7 +181,7 @@ func Open(o Options) (*Store, error) {
 	if o.Registerer != nil {
 		o.Registerer.MustRegister(s.appended, s.appendFailures, s.staleMarkers, s.lastAppend, s.series)
 	}
-	return s, nil
+	return s
 }
 
 // warnings passes records on, noting the warnings and errors among them
@@ -236,8 +275,34 @@ func claim(path string) error {
 // DB is the underlying TSDB, for queries and rules.
 func (s *Store) DB() *tsdb.DB { return s.db }
 
+// Appendable is what rules would append to: the TSDB or the log.
+func (s *Store) Appendable() storage.AppendableV2 { return s.app }
+
+// Queryable is what queries read: the TSDB, or in agent mode a log that
+// answers every query with an error.
+func (s *Store) Queryable() storage.Queryable {
+	if s.wal != nil {
+		return s.wal
+	}
+	return s.db
+}
+
+// SetWriteNotified has wn told after each append that the log grew.
+func (s *Store) SetWriteNotified(wn wlog.WriteNotified) {
+	if s.wal != nil {
+		s.wal.SetWriteNotified(wn)
+		return
+	}
+	s.db.SetWriteNotified(wn)
+}
+
 // Close flushes and closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.wal != nil {
+		return s.wal.Close()
+	}
+	return s.db.Close()
+}
 
 // Append stores one collection at t. Series present in the previous
 // collection and absent from this one get a staleness marker, as a
@@ -247,7 +312,7 @@ func (s *Store) Append(ctx context.Context, mfs []*dto.MetricFamily, t time.Time
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts := t.UnixMilli()
-	app := s.db.AppenderV2(ctx)
+	app := s.app.AppenderV2(ctx)
 	gen := s.gen + 1
 	n := 0
 	var firstErr error

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -283,4 +284,66 @@ func TestRemoteWrite(t *testing.T) {
 	if t.Failed() {
 		t.Logf("mihari:\n%s\nPrometheus:\n%s", logs, prom.logs)
 	}
+}
+
+// TestRemoteWriteAgentMode runs --storage.agent: a log only, sent to
+// Prometheus; no query API, no rules, and it says so.
+func TestRemoteWriteAgentMode(t *testing.T) {
+	promBin := testenv.RequireProgram(t, "prometheus", "prometheus")
+	dir := t.TempDir()
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(promCfg, []byte("global: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pAddr := freePort(t)
+	prom := &receiver{name: "Prometheus", base: "http://" + pAddr, write: "http://" + pAddr + "/api/v1/write", args: []string{promBin,
+		"--config.file=" + promCfg, "--storage.tsdb.path=" + filepath.Join(dir, "prom"), "--web.listen-address=" + pAddr,
+		"--web.enable-remote-write-receiver"}}
+	prom.start(t)
+
+	// Without a receiver it is a usage error.
+	if _, stderr, err := runMihari(t, "serve", "--storage.agent", "--storage.path="+filepath.Join(dir, "none")); exitCode(err) != 2 ||
+		!strings.Contains(stderr, "--storage.agent keeps samples only to send them: give it --remote-write.url") {
+		t.Errorf("--storage.agent alone: %v %q", err, stderr)
+	}
+
+	base, logs := startAgent(t, filepath.Join(dir, "mihari"), "--interval=1s", "--storage.agent",
+		"--collector.disable-defaults", "--collector.loadavg", "--remote-write.url="+prom.write)
+	pollFor(t, 30*time.Second, "node_load1 at the receiver", func() bool {
+		got := rawSamples(t, prom.base, `node_load1{job="mihari"}`, time.Minute, time.Now(), "")
+		return got.count() >= 5
+	})
+	resp, err := http.Get(base + "/api/v1/query?query=up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("the query API in agent mode: %s, want 422", resp.Status)
+	}
+	if v := gaugeValue(t, scrape(t, base+"/metrics"), "mihari_rule_files", nil); v != 0 {
+		t.Errorf("mihari_rule_files = %v in agent mode, want 0", v)
+	}
+	if !strings.Contains(logs.String(), "agent mode (--storage.agent)") {
+		t.Errorf("the agent does not say it runs in agent mode:\n%s", logs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "mihari", "wal")); err != nil {
+		t.Errorf("no write-ahead log: %v", err)
+	}
+	if entries, _ := filepath.Glob(filepath.Join(dir, "mihari", "01*")); len(entries) != 0 {
+		t.Errorf("blocks in agent mode: %v", entries)
+	}
+}
+
+// exitCode is a finished command's exit status; 0 for none, -1 when it
+// did not exit by itself.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
 }
