@@ -18,6 +18,7 @@ import (
 
 	"github.com/mihari-dev/mihari/internal/cgroupfs"
 	"github.com/mihari-dev/mihari/internal/collect"
+	"github.com/mihari-dev/mihari/internal/kubelet"
 	"github.com/mihari-dev/mihari/internal/procfs"
 )
 
@@ -25,12 +26,16 @@ func init() {
 	collect.Register(collect.Spec{
 		Name:    "cgroup",
 		Default: true,
-		Help:    "CPU, memory, pids, block I/O and pressure per cgroup (cAdvisor's container_* names), with container, pod and QoS labels from the path",
+		Help:    "CPU, memory, pids, block I/O and pressure per cgroup (cAdvisor's container_* names), with container, pod and QoS labels from the path, and namespace, pod and container names from the kubelet (--kubelet.*)",
 		Setup: func(fs *pflag.FlagSet) collect.Factory {
 			depth := fs.Int("collector.cgroup.max-depth", 4, "deepest cgroup reported below the root (/kubepods/burstable/pod<uid>/<container> is 4)")
 			include := fs.String("collector.cgroup.include", "", "regexp of cgroup paths (the id label) to report; all when empty")
 			exclude := fs.String("collector.cgroup.exclude", "", "regexp of cgroup paths not to report")
 			blkio := fs.Bool("collector.cgroup.blkio", true, "read block I/O statistics (blkio.* in v1, io.stat in v2); in v1 these files grow a line per device per operation")
+			// The kubelet's flags are --kubelet.*, not --collector.cgroup.*:
+			// they say where the node's kubelet is, which is not a matter of
+			// this collector alone.
+			kube := kubelet.AddFlags(fs)
 			return func(env collect.Env) (collect.Collector, error) {
 				c := &Collector{
 					paths:  env.Paths,
@@ -45,6 +50,9 @@ func init() {
 					labels: map[string]Identity{},
 				}
 				var err error
+				if c.kube, err = newKubeletClient(kube, env); err != nil {
+					return nil, err
+				}
 				if *include != "" {
 					if c.include, err = regexp.Compile(*include); err != nil {
 						return nil, fmt.Errorf("--collector.cgroup.include %q: %w", *include, err)
@@ -65,12 +73,22 @@ func init() {
 }
 
 var (
-	cgLabels  = []string{"id", "container_id", "pod_uid", "qos_class"}
-	devLabels = append(append([]string{}, cgLabels...), "device", "major", "minor", "operation")
+	cgLabels = []string{"id", "container_id", "pod_uid", "qos_class"}
+	// kubeLabels are added when the kubelet is asked for names, with
+	// cAdvisor's (the kubelet's) label names; "" when it did not say.
+	kubeLabels = []string{"namespace", "pod", "container"}
+	devLabels  = []string{"device", "major", "minor", "operation"}
+
+	// kubeDesc is the variant with kubeLabels of every cgroup descriptor.
+	kubeDesc = map[*prometheus.Desc]*prometheus.Desc{}
 )
 
-func cgDesc(name, help string) *prometheus.Desc {
-	return prometheus.NewDesc(name, help, cgLabels, nil)
+// cgDesc returns a descriptor labelled by the cgroup, then by extra, and
+// records its variant with the kubelet's names.
+func cgDesc(name, help string, extra ...string) *prometheus.Desc {
+	d := prometheus.NewDesc(name, help, slices.Concat(cgLabels, extra), nil)
+	kubeDesc[d] = prometheus.NewDesc(name, help, slices.Concat(cgLabels, kubeLabels, extra), nil)
+	return d
 }
 
 var (
@@ -91,8 +109,8 @@ var (
 	memLimitDesc     = cgDesc("container_spec_memory_limit_bytes", "Memory limit of the cgroup (only when it has one).")
 	threadsDesc      = cgDesc("container_threads", "Tasks (threads) in the cgroup, from pids.current.")
 	threadsMaxDesc   = cgDesc("container_threads_max", "Most tasks the cgroup may have, from pids.max (only when limited).")
-	blkioBytesDesc   = prometheus.NewDesc("container_blkio_device_usage_total", "Bytes of block I/O by the cgroup, per device and operation.", devLabels, nil)
-	blkioIOsDesc     = prometheus.NewDesc("mihari_cgroup_blkio_ios_total", "Block I/O operations by the cgroup, per device and operation.", devLabels, nil)
+	blkioBytesDesc   = cgDesc("container_blkio_device_usage_total", "Bytes of block I/O by the cgroup, per device and operation.", devLabels...)
+	blkioIOsDesc     = cgDesc("mihari_cgroup_blkio_ios_total", "Block I/O operations by the cgroup, per device and operation.", devLabels...)
 	psiDescs         = map[string][2]*prometheus.Desc{
 		"cpu":    {cgDesc("container_pressure_cpu_waiting_seconds_total", "Seconds in which some of the cgroup's tasks waited for a CPU."), cgDesc("container_pressure_cpu_stalled_seconds_total", "Seconds in which all of the cgroup's tasks waited for a CPU.")},
 		"memory": {cgDesc("container_pressure_memory_waiting_seconds_total", "Seconds in which some of the cgroup's tasks waited for memory."), cgDesc("container_pressure_memory_stalled_seconds_total", "Seconds in which all of the cgroup's tasks waited for memory.")},
@@ -112,10 +130,18 @@ type Collector struct {
 	dirs, probe      *collect.Source
 	disks            *collect.Source
 
+	// kube names containers from the kubelet's pod list; nil when off.
+	kube *kubelet.Client
+
 	mu     sync.Mutex
 	layout *Layout
 	files  map[string]*collect.Source // by pattern
 	labels map[string]Identity        // by cgroup path
+	// asked is, by cgroup path, the generation of the kubelet's answer
+	// that was the latest when the cgroup was first seen: a cgroup the
+	// answer cannot name asks for a new one once, not at every collection.
+	asked map[string]uint64
+	gen   uint64 // of the kubelet's answer used by the latest collection
 }
 
 // Update implements collect.Collector.
@@ -144,11 +170,12 @@ func (c *Collector) Update(ctx context.Context, ch chan<- prometheus.Metric) err
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	devices := c.deviceNames(ctx)
+	pods := c.pods(ctx, ids)
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		seen[id] = true
-		lv := c.labelValues(id)
-		e := emitter{ch: ch, labels: lv}
+		lv := c.labelValues(id, pods)
+		e := emitter{ch: ch, labels: lv, kube: c.kube != nil}
 		switch l.Mode {
 		case V2:
 			c.readV2(ctx, e, l.Unified, id, devices)
@@ -162,9 +189,13 @@ func (c *Collector) Update(ctx context.Context, ch chan<- prometheus.Metric) err
 	for id := range c.labels {
 		if !seen[id] {
 			delete(c.labels, id)
+			delete(c.asked, id)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(cgroupsDesc, prometheus.GaugeValue, float64(len(ids)), string(l.Mode))
+	if c.kube != nil {
+		c.kube.Collect(ch)
+	}
 	return nil
 }
 
@@ -205,13 +236,25 @@ func (c *Collector) wanted(id string) bool {
 	return (c.include == nil || c.include.MatchString(id)) && (c.exclude == nil || !c.exclude.MatchString(id))
 }
 
-func (c *Collector) labelValues(id string) []string {
+func (c *Collector) identity(id string) Identity {
 	ident, ok := c.labels[id]
 	if !ok {
 		ident = Identify(id)
 		c.labels[id] = ident
 	}
-	return []string{id, ident.ContainerID, ident.PodUID, ident.QoS}
+	return ident
+}
+
+// labelValues are the values of cgLabels, and of kubeLabels when the
+// kubelet is asked.
+func (c *Collector) labelValues(id string, pods *kubelet.Pods) []string {
+	ident := c.identity(id)
+	lv := []string{id, ident.ContainerID, ident.PodUID, ident.QoS}
+	if c.kube == nil {
+		return lv
+	}
+	ns, pod, container := kubeNames(pods, ident)
+	return append(lv, ns, pod, container)
 }
 
 // source returns the source for one kind of cgroup file, named by a
@@ -446,18 +489,26 @@ func (c *Collector) deviceNames(ctx context.Context) map[[2]uint32]string {
 type emitter struct {
 	ch     chan<- prometheus.Metric
 	labels []string
+	kube   bool // labels has kubeLabels' values too
+}
+
+func (e emitter) desc(d *prometheus.Desc) *prometheus.Desc {
+	if e.kube {
+		return kubeDesc[d]
+	}
+	return d
 }
 
 func (e emitter) counter(d *prometheus.Desc, v float64) {
-	e.ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, e.labels...)
+	e.ch <- prometheus.MustNewConstMetric(e.desc(d), prometheus.CounterValue, v, e.labels...)
 }
 
 func (e emitter) gauge(d *prometheus.Desc, v float64) {
-	e.ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, e.labels...)
+	e.ch <- prometheus.MustNewConstMetric(e.desc(d), prometheus.GaugeValue, v, e.labels...)
 }
 
 func (e emitter) device(d *prometheus.Desc, v float64, name string, major, minor uint32, op string) {
 	lv := append(append(make([]string, 0, len(e.labels)+4), e.labels...),
 		name, strconv.FormatUint(uint64(major), 10), strconv.FormatUint(uint64(minor), 10), op)
-	e.ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, lv...)
+	e.ch <- prometheus.MustNewConstMetric(e.desc(d), prometheus.CounterValue, v, lv...)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mihari-dev/mihari/internal/collect"
+	"github.com/mihari-dev/mihari/internal/kubelet"
 )
 
 func fixture(t *testing.T, mode string) collect.Paths {
@@ -35,8 +36,12 @@ func fixture(t *testing.T, mode string) collect.Paths {
 // labels -> value, by metric name.
 func collectCgroups(t *testing.T, paths collect.Paths, depth int) map[string][]sample {
 	t.Helper()
+	return gather(t, newCollector(paths, depth, nil))
+}
+
+func newCollector(paths collect.Paths, depth int, kube *kubelet.Client) *Collector {
 	r := collect.NewReader(collect.Config{})
-	c := &Collector{
+	return &Collector{
 		paths: paths, r: r, depth: depth, blkio: true,
 		root:   paths.Sys("fs/cgroup"),
 		dirs:   r.Source("/sys/fs/cgroup/[cgroup]", collect.Uncached()),
@@ -44,7 +49,14 @@ func collectCgroups(t *testing.T, paths collect.Paths, depth int) map[string][]s
 		disks:  r.Source("/proc/diskstats"),
 		files:  map[string]*collect.Source{},
 		labels: map[string]Identity{},
+		kube:   kube,
 	}
+}
+
+// gather runs the collector once and returns every series as labels ->
+// value, by metric name.
+func gather(t *testing.T, c collect.Collector) map[string][]sample {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(updater{c})
 	mfs, err := reg.Gather()
