@@ -22,7 +22,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REV
 	-X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(USER)@$(shell hostname) \
 	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 
-.PHONY: all build serve test test-deps bench-deps lint unit fuzz bench generate clean
+.PHONY: all build serve test test-deps bench-deps lint unit fuzz bench generate clean dist install
 
 all: build
 
@@ -44,7 +44,7 @@ bench-deps:
 	./scripts/test-deps.sh bench
 
 lint:
-	@out=$$(gofmt -l cmd internal test bench deploy 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal test bench deploy scripts 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
@@ -70,6 +70,40 @@ bench: bench-deps
 
 generate:
 	$(GO) generate ./...
+
+# Release artefacts in DISTDIR: static binaries (mihari-linux-ARCH) and .deb
+# packages for DIST_ARCHES, and SHA256SUMS. scripts/dist packages them with
+# nfpm as a library and checks each binary (machine, static, BPF object in it).
+DISTDIR     ?= dist
+DIST_ARCHES ?= amd64 arm64
+dist:
+	mkdir -p $(DISTDIR)
+	for arch in $(DIST_ARCHES); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+			-o $(DISTDIR)/mihari-linux-$$arch ./cmd/mihari || exit 1; \
+	done
+	$(GO) run ./scripts/dist -version '$(VERSION)' -dir $(DISTDIR) $(DIST_ARCHES)
+
+# The binary (bin/mihari: `make build` first, as yourself), the systemd unit
+# (its ExecStart pointed at BINDIR), the sysusers.d file of its user, and
+# /etc/default/mihari unless there is one. Into DESTDIR when set (staging);
+# otherwise also creates the user mihari. See docs/install.md.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+UNITDIR     ?= /etc/systemd/system
+SYSUSERSDIR ?= /etc/sysusers.d
+install:
+	@[ -x bin/mihari ] || $(MAKE) build
+	install -D -m 0755 bin/mihari $(DESTDIR)$(BINDIR)/mihari
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/bin/mihari|$(BINDIR)/mihari|' deploy/systemd/mihari.service > $(DESTDIR)$(UNITDIR)/mihari.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mihari.service
+	install -D -m 0644 deploy/systemd/mihari.sysusers $(DESTDIR)$(SYSUSERSDIR)/mihari.conf
+	[ -e $(DESTDIR)/etc/default/mihari ] || install -D -m 0644 deploy/systemd/mihari.default $(DESTDIR)/etc/default/mihari
+	@if [ -z "$(DESTDIR)" ]; then \
+		systemd-sysusers $(SYSUSERSDIR)/mihari.conf && \
+		echo "installed; start it with: systemctl daemon-reload && systemctl enable --now mihari"; \
+	fi
 
 clean:
 	rm -rf bin dist

@@ -37,7 +37,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	mihariBin = filepath.Join(dir, "mihari")
-	build := exec.Command("go", "build", "-o", mihariBin, "github.com/mihari-dev/mihari/cmd/mihari")
+	// Built as make dist builds it (static, -trimpath), so that the
+	// package test's make dist finds every package compiled in the cache.
+	build := exec.Command("go", "build", "-trimpath", "-o", mihariBin, "github.com/mihari-dev/mihari/cmd/mihari")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building mihari:", err)
