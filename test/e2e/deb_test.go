@@ -50,6 +50,9 @@ var debSystemdState = []string{"/etc/systemd/system", "/var/lib/systemd/deb-syst
 // removes and purges the package and checks that the machine is as it was.
 func TestDebPackage(t *testing.T) {
 	testenv.RequireRoot(t)
+	// Building and installing measure nothing of the host: it runs after
+	// the tests that do, alongside TestRemoteWrite's waiting.
+	t.Parallel()
 	for _, p := range [][2]string{{"dpkg", "dpkg"}, {"make", "make"}, {"git", "git"}, {"setpriv", "util-linux"}, {"userdel", "passwd"}} {
 		testenv.RequireProgram(t, p[0], p[1])
 	}

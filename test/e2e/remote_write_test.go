@@ -185,6 +185,9 @@ func compare(t *testing.T, name string, want, got sampleSet) {
 // exactly the samples mihari stored over the two minutes: the gap filled,
 // nothing lost, every series in order.
 func TestRemoteWrite(t *testing.T) {
+	// Mostly waiting on the receivers: it runs after the tests that
+	// measure the host, alongside the other parallel ones.
+	t.Parallel()
 	promBin := testenv.RequireProgram(t, "prometheus", "prometheus")
 	vmBin := testenv.RequireProgram(t, "victoria-metrics", "victoria-metrics")
 	dir := t.TempDir()
@@ -289,6 +292,7 @@ func TestRemoteWrite(t *testing.T) {
 // TestRemoteWriteAgentMode runs --storage.agent: a log only, sent to
 // Prometheus; no query API, no rules, and it says so.
 func TestRemoteWriteAgentMode(t *testing.T) {
+	t.Parallel()
 	promBin := testenv.RequireProgram(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	promCfg := filepath.Join(dir, "prometheus.yml")
