@@ -117,7 +117,7 @@ VictoriaMetrics, Thanos, Mimir) with the remote-write protocol, from the
 store's write-ahead log: in order, retried while a receiver is down, and
 kept for it up to --remote-write.max-backlog. With --storage.agent, mihari
 keeps nothing but that log (as Prometheus's agent mode does): no queries,
-no rules, no charts, the lightest it can be.
+no rules, no charts.
 
 TLS and basic authentication use the Prometheus web configuration file
 (--web.config.file), as node_exporter does; they cover the pages too.
