@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mihari-dev/mihari/test/testenv"
 )
 
 func TestAlertmanagerBody(t *testing.T) {
@@ -233,7 +235,7 @@ func TestAlertmanagerDownThenUp(t *testing.T) {
 
 	l, err = net.Listen("tcp", addr)
 	if err != nil {
-		t.Skipf("the port was taken meanwhile: %v", err)
+		testenv.Skip(t, fmt.Sprintf("the port was taken meanwhile: %v", err))
 	}
 	rec := &recorder{}
 	rec.Server = &httptest.Server{Listener: l, Config: &http.Server{Handler: rec}}

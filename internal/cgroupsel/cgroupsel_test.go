@@ -1,6 +1,8 @@
 package cgroupsel
 
 import (
+	"fmt"
+
 	"os"
 	"path/filepath"
 	"strconv"
@@ -97,7 +99,7 @@ func findCgroupMount(t *testing.T, v2 bool, controllers string) string {
 			return m.dir
 		}
 	}
-	t.Skipf("no cgroup hierarchy v2=%v %q is mounted here", v2, controllers)
+	testenv.Skip(t, fmt.Sprintf("no cgroup hierarchy v2=%v %q is mounted here", v2, controllers))
 	return ""
 }
 

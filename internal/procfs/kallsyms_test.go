@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/mihari-dev/mihari/test/testenv"
 )
 
@@ -325,7 +326,7 @@ func TestKallsymsLive(t *testing.T) {
 	}
 	k := NewKallsyms(syms)
 	if k.Hidden() {
-		t.Skip("/proc/kallsyms hides its addresses even from root: kernel.kptr_restrict=2")
+		testenv.Skip(t, "/proc/kallsyms hides its addresses even from root: kernel.kptr_restrict=2")
 	}
 	var vfsRead uint64
 	for _, s := range syms {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/pprof/profile"
+
+	"github.com/mihari-dev/mihari/test/testenv"
 )
 
 // testPeriod is the cpu value of one sample of a folded profile: 100 Hz.
@@ -408,7 +410,7 @@ func TestGoCPUProfile(t *testing.T) {
 	for attempt := 0; attempt < 3 && flat.FlatSamples == 0; attempt++ {
 		var buf bytes.Buffer
 		if err := pprof.StartCPUProfile(&buf); err != nil {
-			t.Skipf("CPU profiling unavailable: %v", err)
+			testenv.Skip(t, fmt.Sprintf("CPU profiling unavailable: %v", err))
 		}
 		spinSink += spinForProfileTest(300 * time.Millisecond)
 		pprof.StopCPUProfile()

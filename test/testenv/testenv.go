@@ -22,6 +22,13 @@ func skip(t testing.TB, msg string) {
 	t.Skip(msg)
 }
 
+// Skip skips locally and fails in CI, for a test that cannot run on this
+// machine as it is (a kernel setting, a missing mount, a port taken).
+func Skip(t testing.TB, msg string) {
+	t.Helper()
+	skip(t, msg)
+}
+
 // RequireRoot skips unless the test runs as root.
 func RequireRoot(t testing.TB) {
 	t.Helper()
