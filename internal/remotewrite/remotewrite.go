@@ -17,6 +17,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -162,7 +163,7 @@ func Configs(o Options) ([]*promconfig.RemoteWriteConfig, error) {
 		}
 		for _, c := range file.RemoteWrite {
 			c.MetadataConfig.Send = false
-			c.HTTPClientConfig.SetDirectory(dirOf(o.ConfigFile))
+			c.HTTPClientConfig.SetDirectory(filepath.Dir(o.ConfigFile))
 			out = append(out, c)
 		}
 	}
@@ -170,15 +171,6 @@ func Configs(o Options) ([]*promconfig.RemoteWriteConfig, error) {
 		return nil, errors.New("no remote-write receiver: give --remote-write.url or --remote-write.config-file")
 	}
 	return out, nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			return path[:i]
-		}
-	}
-	return "."
 }
 
 // New builds the queues; they start with Start. db, when not nil, is
